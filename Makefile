@@ -1,0 +1,47 @@
+# mtlcore: `make reproduce` and `make test` are all a newcomer needs; both build .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= cpu
+NB ?= notebooks/00_quickstart.py
+export PYTHONHASHSEED := 0
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export MPLBACKEND := Agg
+
+.PHONY: help install test reproduce notebook data-check clean clean-cache
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+install: $(STAMP)  ## create .venv with pinned torch, the locked dependencies and mtlcore (editable); runs once
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+test: install  ## unit tests + every notebook at its smallest parameters (nbval-lax)
+	$(PY) -m jupytext --sync notebooks/*.py $(wildcard notebooks/*/*.py) >/dev/null
+	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider
+
+reproduce: install  ## run every notebook at PROFILE (default cpu) into results/$(PROFILE)/
+	$(PY) -m mtlcore.pipeline --profile $(PROFILE)
+
+notebook: install  ## run one notebook: make notebook NB=notebooks/00_quickstart.py PROFILE=cpu
+	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --only $(NB)
+
+data-check:  ## verify the vendored data against data/MANIFEST.sha256
+	cd data && sha256sum -c --quiet MANIFEST.sha256 && echo "data: all checksums match"
+
+clean:  ## remove the virtual environment, run folders and generated results
+	rm -rf $(VENV) runs results/smoke .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-cache:  ## forget cached training results
+	rm -rf .cache

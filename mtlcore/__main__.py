@@ -1,0 +1,77 @@
+"""Command line: `python -m mtlcore tasks` and `python -m mtlcore train ...`.
+
+    python -m mtlcore tasks
+    python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
+    python -m mtlcore train --config run.yaml --out runs/b      # same fields as TrainConfig; flags override
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from .config import ConfigError, TrainConfig
+from .data import DataError, UnknownTaskError
+from .encoders import EncoderError
+
+# flags of `train`: every TrainConfig field, spelled with dashes
+_BOOL = {f.name for f in dataclasses.fields(TrainConfig) if f.type in ("bool", bool)}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m mtlcore", description="multi-task learning companion")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("tasks", help="list every registered task with its split sizes")
+    t = sub.add_parser("train", help="train STL or MTL models (fields of TrainConfig)")
+    t.add_argument("--config", help="YAML file with TrainConfig fields")
+    t.add_argument("--out", required=True, help="run folder to create")
+    t.add_argument("--resume", action="store_true", help="continue <out>.partial from its last epoch")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name in _BOOL:
+            t.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+        elif f.name == "task_weights":
+            t.add_argument(flag, dest=f.name, type=json.loads, default=None, help='JSON, e.g. {"glue/rte": 2}')
+        elif f.name == "tasks":
+            t.add_argument(flag, dest=f.name, default=None, help="comma-separated task names")
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
+            if "int" in str(f.type):
+                kind = int
+            elif "float" in str(f.type):
+                kind = float
+            t.add_argument(flag, dest=f.name, type=kind, default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "tasks":
+            from .data import task_table
+
+            import pandas as pd
+
+            with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+                print(task_table().to_string(index=False))
+            return 0
+        from .train import train
+
+        base = TrainConfig.from_yaml(args.config).to_dict() if args.config else {}
+        flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+                 if getattr(args, f.name) is not None}
+        cfg = TrainConfig.from_dict({**base, **flags}, source=args.config or "command line")
+        result = train(cfg, out=args.out, resume=args.resume, overwrite=args.overwrite)
+        summary = {t: round(v["score"], 4) for t, v in result.metrics["tasks"].items()}
+        print(json.dumps({"mode": cfg.mode, "average": round(result.metrics["average"], 4), "tasks": summary,
+                          "out": str(result.folder)}, indent=2))
+        return 0
+    except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

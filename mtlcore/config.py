@@ -1,0 +1,129 @@
+"""Experiment configs: dataclasses whose defaults are the schema, round-tripping to YAML.
+
+The same YAML is what the CLI reads (`--config`), what papermill injects into a notebook and what a
+run folder records, so all three run the same thing. Unknown fields are errors, never ignored.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from ._io import atomic_write_text
+
+C = TypeVar("C", bound="YamlConfig")
+
+
+class ConfigError(ValueError):
+    """An invalid config value or an unknown field; the message names the field (and file)."""
+
+
+class YamlConfig:
+    """Mixin: `to_dict`, `to_yaml`, `from_dict` (strict), `from_yaml`, `replace`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[arg-type]
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    @classmethod
+    def from_dict(cls: type[C], data: dict[str, Any], source: str = "config") -> C:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a mapping of field: value, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown field(s) {unknown} for {cls.__name__}; known fields: {sorted(known)}")
+        try:
+            return cls(**data)
+        except TypeError as e:
+            raise ConfigError(f"{source}: {e}") from None
+        except ConfigError as e:
+            raise ConfigError(f"{source}: {e}") from None
+
+    @classmethod
+    def from_yaml(cls: type[C], path: str | Path) -> C:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from None
+        return cls.from_dict(data, source=str(path))
+
+    def replace(self: C, **changes: Any) -> C:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise ConfigError(msg)
+
+
+@dataclass
+class TrainConfig(YamlConfig):
+    """One training run: STL (one model per task) or MTL (one shared encoder, a head per task).
+
+    Sizes are in examples; `max_train`/`max_eval` take a seeded subset (None = all). Sampling picks the
+    task of each step with probability proportional to n_i^(1/temperature): `proportional`
+    (temperature 1, every batch once per epoch), `uniform`, or `temperature`.
+    """
+
+    tasks: list[str] = field(default_factory=lambda: ["glue/rte", "glue/mrpc"])
+    mode: str = "mtl"                 # mtl | stl
+    encoder: str = "minilm-l6"
+    pooling: str = "mean"             # cls | mean
+    max_train: int | None = None
+    max_eval: int | None = None
+    max_length: int = 128             # tokens
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    epochs: int = 3
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    grad_clip: float = 1.0
+    dropout: float = 0.1
+    sampling: str = "proportional"    # proportional | uniform | temperature
+    temperature: float = 2.0
+    weighting: str = "equal"          # see mtlcore.weighting.WEIGHTINGS
+    task_weights: dict[str, float] | None = None
+    freeze_encoder: bool = False      # train only heads (+ alignment R_i): Alg. 1's schedule
+    alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
+    seed: int = 0
+    device: str = "auto"
+    save_checkpoint: bool = True
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tasks, str):
+            self.tasks = [t.strip() for t in self.tasks.split(",") if t.strip()]
+        _check(len(self.tasks) > 0, "tasks: at least one task is needed")
+        _check(len(set(self.tasks)) == len(self.tasks), f"tasks: duplicates in {self.tasks}")
+        _check(self.mode in ("mtl", "stl"), f"mode must be 'mtl' or 'stl', got {self.mode!r}")
+        _check(self.pooling in ("cls", "mean"), f"pooling must be 'cls' or 'mean', got {self.pooling!r}")
+        for name in ("max_train", "max_eval"):
+            v = getattr(self, name)
+            _check(v is None or (isinstance(v, int) and v >= 1), f"{name} must be a positive integer or None, got {v!r}")
+        for name in ("max_length", "batch_size", "eval_batch_size", "epochs"):
+            v = getattr(self, name)
+            _check(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
+        _check(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        _check(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
+        _check(self.sampling in ("proportional", "uniform", "temperature"),
+               f"sampling must be proportional, uniform or temperature, got {self.sampling!r}")
+        _check(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+
+    def for_task(self, task: str) -> "TrainConfig":
+        """The STL config of one task."""
+        return self.replace(tasks=[task], mode="stl")
+

@@ -1,0 +1,125 @@
+"""The multi-task model: one shared encoder, one head per task.
+
+    h_0 .. h_L = encoder(tokens)               # embeddings + each transformer layer, (B, T, H)
+    z = pool(h_L)                              # CLS token or attention-masked mean, (B, H)
+    logits_t = W_t dropout(z) + b_t            # task t's head: C classes, 1 score or L labels
+
+A single-task (STL) model is the same class with one task. Every hidden layer is available
+(`output_hidden_states=True`) for representation analyses (CKA), and `save`/`load` write a
+folder that `transformers` can read back (the encoder is stored with `save_pretrained`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import TaskSpec, get_task
+
+POOLINGS = ("cls", "mean")
+
+
+def head_key(task: str) -> str:
+    """ModuleDict keys may not contain '.'; task names contain '/'."""
+    return task.replace("/", "__").replace(".", "_")
+
+
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.Tensor:
+    """(B, T, H) token states -> (B, H): the first ([CLS]) token, or the mean over real tokens."""
+    if how == "cls":
+        return hidden[:, 0]
+    if how == "mean":
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp_min(1.0)
+    raise ValueError(f"pooling must be one of {POOLINGS}, got {how!r}")
+
+
+@dataclass
+class MTLOutput:
+    logits: torch.Tensor                    # (B, C) / (B,) for regression
+    pooled: torch.Tensor                    # (B, H)
+    hidden_states: tuple[torch.Tensor, ...] | None = None  # L+1 tensors (B, T, H)
+
+
+class MultiTaskModel(nn.Module):
+    """Shared encoder + a linear head per task (classification, regression or multi-label)."""
+
+    def __init__(self, encoder: nn.Module, tasks: Sequence[TaskSpec | str], pooling: str = "mean",
+                 dropout: float = 0.1, encoder_name: str = ""):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.encoder = encoder
+        self.pooling = pooling
+        self.encoder_name = encoder_name
+        self.specs = {t.name: t for t in (get_task(t) if isinstance(t, str) else t for t in tasks)}
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.heads = nn.ModuleDict({head_key(n): nn.Linear(hidden, s.num_outputs) for n, s in self.specs.items()})
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.specs)
+
+    def shared_parameters(self) -> list[tuple[str, nn.Parameter]]:
+        """Named parameters of the shared encoder (what gradient-alignment analyses look at)."""
+        return [(n, p) for n, p in self.encoder.named_parameters() if p.requires_grad]
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, task: str,
+                token_type_ids: torch.Tensor | None = None, output_hidden_states: bool = False) -> MTLOutput:
+        if task not in self.specs:
+            raise KeyError(f"model has no head for task {task!r}; heads: {self.tasks}")
+        kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                           output_hidden_states=output_hidden_states, **kwargs)
+        pooled = pool(out.last_hidden_state, attention_mask, self.pooling)
+        logits = self.heads[head_key(task)](self.dropout(pooled))
+        if self.specs[task].kind == "regression":
+            logits = logits.squeeze(-1)
+        return MTLOutput(logits, pooled, out.hidden_states if output_hidden_states else None)
+
+    def loss(self, task: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy (classification), MSE (regression) or BCE-with-logits (multi-label), mean over the batch."""
+        kind = self.specs[task].kind
+        if kind == "classification":
+            return F.cross_entropy(logits, labels)
+        if kind == "regression":
+            return F.mse_loss(logits, labels.to(logits.dtype))
+        return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> Path:
+        """Write `encoder/` (save_pretrained), `heads.pt` and `model.json` into `folder`."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.encoder.save_pretrained(folder / "encoder")
+        torch.save({k: v.detach().cpu() for k, v in self.heads.state_dict().items()}, folder / "heads.pt")
+        meta = {"tasks": self.tasks, "pooling": self.pooling, "dropout": self.dropout.p,
+                "encoder_name": self.encoder_name}
+        (folder / "model.json").write_text(json.dumps(meta, indent=2))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "MultiTaskModel":
+        """Inverse of `save`; a missing or incomplete folder raises FileNotFoundError naming what is missing."""
+        from transformers import AutoModel
+
+        folder = Path(folder)
+        for part in ("model.json", "heads.pt", "encoder/config.json"):
+            if not (folder / part).exists():
+                raise FileNotFoundError(f"checkpoint {folder}: missing {part}")
+        meta = json.loads((folder / "model.json").read_text())
+        encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True)
+        model = cls(encoder, meta["tasks"], meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
+        model.heads.load_state_dict(torch.load(folder / "heads.pt", weights_only=True))
+        return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

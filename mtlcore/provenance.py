@@ -1,0 +1,39 @@
+"""Provenance recorded with every result: git commit, package versions, machine."""
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("mtlcore", "torch", "transformers", "numpy", "pandas", "scikit-learn", "scipy", "papermill")
+
+
+def git_commit(repo: Path | None = None) -> str:
+    """HEAD's hash, with '+dirty' when the work tree has changes; 'unknown' outside git."""
+    repo = repo or Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def provenance() -> dict:
+    import torch
+
+    return {"git_commit": git_commit(), "python": platform.python_version(), "platform": platform.platform(),
+            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            "threads": torch.get_num_threads(), "packages": package_versions()}

@@ -1,0 +1,290 @@
+"""One training loop for single-task (STL) and multi-task (MTL) models.
+
+    python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
+
+Each step samples a task (see `batching.task_schedule`), takes a length-grouped batch of it, and
+back-propagates the weighted loss (`weighting`). After every epoch all tasks are evaluated on dev;
+the epoch with the best GLUE-style average is kept. A run folder is built as `<out>.partial/` and
+renamed to `<out>/` only when complete, so a failed run never looks finished, and `resume=True`
+continues an interrupted one from its last epoch with the same numbers as an uninterrupted run
+(all randomness of an epoch is derived from (seed, epoch)). Callbacks hook analyses (gradient
+cosines, representations) into the loop without changing it.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import batching
+from ._io import atomic_torch_save, atomic_write_json, resolve_device, set_seed
+from .config import ConfigError, TrainConfig
+from .data import SPLIT_SEED, Examples, get_task, load_task
+from .encoders import load_encoder, load_tokenizer
+from .metrics import task_metrics, task_score
+from .models import MultiTaskModel, count_parameters
+from .provenance import provenance
+from .weighting import make_weighting
+
+
+class Callback:
+    """Hooks called by `Trainer.fit`; override what you need (all are no-ops here)."""
+
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_step_end(self, trainer: "Trainer", step: int, task: str, loss: float) -> None: ...
+    def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict) -> None: ...
+    def on_train_end(self, trainer: "Trainer") -> None: ...
+
+
+@dataclass
+class RunResult:
+    metrics: dict
+    models: dict[str, MultiTaskModel] = field(default_factory=dict)  # "mtl" or the task name (STL)
+    folder: Path | None = None
+
+
+def subset(examples: Examples, limit: int | None) -> Examples:
+    """The first `limit` examples of a fixed permutation (seed SPLIT_SEED): nested as `limit` grows and the same
+    for every run seed, so seeds vary the model, not the data."""
+    if limit is None or limit >= len(examples):
+        return examples
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(examples))
+    return examples.subset(np.sort(order[:limit]))
+
+
+def prepare_data(cfg: TrainConfig, tokenizer) -> tuple[dict, dict]:
+    """Load, subset and tokenise train/dev of every task in `cfg` -> ({task: Encoded}, {task: Encoded})."""
+    train, dev = {}, {}
+    for name in cfg.tasks:
+        spec, splits = get_task(name), load_task(name)
+        train[name] = batching.encode(spec, subset(splits["train"], cfg.max_train), tokenizer, cfg.max_length)
+        dev[name] = batching.encode(spec, subset(splits["dev"], cfg.max_eval), tokenizer, cfg.max_length)
+    return train, dev
+
+
+def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel, object]:
+    """Fresh encoder + heads for `tasks`; the heads (and a tiny encoder) are initialised from `cfg.seed`."""
+    encoder, tokenizer = load_encoder(cfg.encoder, seed=cfg.seed)
+    torch.manual_seed(cfg.seed)
+    model = MultiTaskModel(encoder, tasks, cfg.pooling, cfg.dropout, encoder_name=cfg.encoder)
+    if cfg.alignment:
+        from .wzr import add_alignment
+
+        add_alignment(model)
+    return model, tokenizer
+
+
+class Trainer:
+    """Trains `model` on `train` ({task: Encoded}) and evaluates on `dev`; see the module docstring."""
+
+    def __init__(self, cfg: TrainConfig, model: MultiTaskModel, train: dict, dev: dict,
+                 callbacks: Sequence[Callback] = (), folder: Path | None = None, pad_id: int = 0):
+        self.cfg, self.model, self.train_data, self.dev_data = cfg, model, train, dev
+        self.callbacks, self.folder, self.pad_id = list(callbacks), folder, pad_id
+        self.device = resolve_device(cfg.device)
+        self.weighting = make_weighting(cfg.weighting, list(train), cfg.task_weights)
+        self.step = 0
+        self.model.to(self.device)
+        if cfg.freeze_encoder:
+            for p in self.model.encoder.parameters():
+                p.requires_grad_(False)
+        self.steps_per_epoch = sum(math.ceil(len(d) / cfg.batch_size) for d in train.values())
+        self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr)
+        total, warm = cfg.epochs * self.steps_per_epoch, int(cfg.warmup_ratio * cfg.epochs * self.steps_per_epoch)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+
+    def _param_groups(self) -> list[dict]:
+        decay, no_decay = [], []
+        for name, p in self.model.named_parameters():
+            if p.requires_grad:
+                (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
+        return [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+    # -- pieces callbacks may use --------------------------------------------------------------
+
+    def to_device(self, batch: dict) -> dict:
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    def batch_loss(self, task: str, batch: dict) -> torch.Tensor:
+        """Unweighted mean loss of `task` on one collated batch (moved to the device)."""
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        out = self.model(task=task, **inputs)
+        return self.model.loss(task, out.logits, batch["labels"])
+
+    def sample_batch(self, task: str, size: int | None = None, seed: int = 0) -> dict:
+        """A random training batch of `task` (on the device), e.g. for gradient diagnostics."""
+        data = self.train_data[task]
+        rng = np.random.default_rng([self.cfg.seed, seed, 7])
+        index = rng.choice(len(data), size=min(size or self.cfg.batch_size, len(data)), replace=False)
+        return self.to_device(batching.collate(data, index, self.pad_id))
+
+    @torch.no_grad()
+    def evaluate(self, data: dict | None = None) -> dict:
+        """{task: {metric: value, 'score': mean}} and 'average' over tasks."""
+        self.model.eval()
+        result: dict = {"tasks": {}}
+        for task, enc in (data or self.dev_data).items():
+            outputs = np.empty(len(enc), dtype=object)
+            for index in batching.sequential_batches(len(enc), self.cfg.eval_batch_size, enc.lengths):
+                batch = self.to_device(batching.collate(enc, index, self.pad_id))
+                logits = self.model(task=task, **{k: v for k, v in batch.items() if k != "labels"}).logits
+                for i, row in zip(index, logits.float().cpu().numpy()):
+                    outputs[i] = row
+            spec = enc.task
+            values = task_metrics(spec.kind, spec.metrics, enc.labels, np.stack(list(outputs)))
+            values["score"] = task_score(values, spec.metrics)
+            result["tasks"][task] = values
+        result["average"] = float(np.mean([v["score"] for v in result["tasks"].values()]))
+        self.model.train()
+        return result
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def fit(self, resume: bool = False) -> dict:
+        cfg, state = self.cfg, {"epoch": 0, "best": -math.inf, "best_state": None, "history": [], "seconds": 0.0}
+        last = self.folder / "last.pt" if self.folder and cfg.save_checkpoint else None
+        if resume and last and last.exists():
+            state = self._restore(last)
+        self.model.train()
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            loss_sum = self._epoch(epoch)
+            state["seconds"] += time.perf_counter() - t0
+            metrics = self.evaluate()
+            metrics.update(epoch=epoch, train_loss=loss_sum)
+            state["history"].append(metrics)
+            if metrics["average"] > state["best"]:
+                state["best"], state["best_state"] = metrics["average"], copy.deepcopy(self.model.state_dict())
+            state["epoch"] = epoch
+            if last:
+                atomic_torch_save(last, {**state, "model": self.model.state_dict(), "step": self.step,
+                                         "optimizer": self.optimizer.state_dict(),
+                                         "scheduler": self.scheduler.state_dict()})
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, epoch, metrics)
+        self.model.load_state_dict(state["best_state"])
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        best = max(state["history"], key=lambda m: m["average"])
+        n_train = sum(len(d) for d in self.train_data.values()) * cfg.epochs
+        self.timing = {"train_seconds": state["seconds"], "train_examples": n_train,
+                       "examples_per_second": n_train / max(state["seconds"], 1e-9)}
+        return {"tasks": best["tasks"], "average": best["average"], "best_epoch": best["epoch"],
+                "parameters": count_parameters(self.model), "history": state["history"]}
+
+    def _epoch(self, epoch: int) -> dict[str, float]:
+        cfg = self.cfg
+        rng = np.random.default_rng([cfg.seed, epoch])
+        torch.manual_seed(cfg.seed * 1_000_003 + epoch)  # dropout of this epoch
+        queues = {t: [] for t in self.train_data}
+        n_batches = {t: math.ceil(len(d) / cfg.batch_size) for t, d in self.train_data.items()}
+        schedule = batching.task_schedule(n_batches, cfg.sampling, cfg.temperature, rng)
+        sums = {t: [0.0, 0] for t in self.train_data}
+        bar = tqdm(schedule, desc=f"epoch {epoch}/{cfg.epochs}", disable=not cfg.progress, leave=False)
+        for task in bar:
+            if not queues[task]:
+                data = self.train_data[task]
+                queues[task] = batching.length_grouped_batches(data.lengths, cfg.batch_size, rng)
+            batch = self.to_device(batching.collate(self.train_data[task], queues[task].pop(), self.pad_id))
+            loss = self.batch_loss(task, batch)
+            self.weighting.combine({task: loss}).backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.step += 1
+            value = loss.item()
+            sums[task][0] += value
+            sums[task][1] += 1
+            bar.set_postfix(task=task.split("/")[-1], loss=f"{value:.3f}")
+            for cb in self.callbacks:
+                cb.on_step_end(self, self.step, task, value)
+        return {t: s / max(n, 1) for t, (s, n) in sums.items()}
+
+    def _restore(self, path: Path) -> dict:
+        saved = torch.load(path, weights_only=False)
+        self.model.load_state_dict(saved.pop("model"))
+        self.optimizer.load_state_dict(saved.pop("optimizer"))
+        self.scheduler.load_state_dict(saved.pop("scheduler"))
+        self.step = saved.pop("step")
+        return saved
+
+
+def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder: Path | None,
+             callbacks: Sequence[Callback], resume: bool) -> tuple[dict, dict, MultiTaskModel]:
+    set_seed(cfg.seed)
+    model, tokenizer = build_model(cfg, tasks)
+    trainer = Trainer(cfg, model, {t: train[t] for t in tasks}, {t: dev[t] for t in tasks}, callbacks, folder,
+                      pad_id=tokenizer.pad_token_id or 0)
+    metrics = trainer.fit(resume=resume)
+    if folder is not None:
+        atomic_write_json(folder / "metrics.json", metrics)
+        atomic_write_json(folder / "timing.json", trainer.timing)
+        if cfg.save_checkpoint:
+            model.save(folder / "checkpoint")
+            tokenizer.save_pretrained(folder / "checkpoint" / "encoder")
+            (folder / "last.pt").unlink(missing_ok=True)
+    return metrics, trainer.timing, model
+
+
+def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[Callback] = (),
+          resume: bool = False, overwrite: bool = False) -> RunResult:
+    """Train what `cfg` describes; write the run folder `out` (if given) and return metrics and models.
+
+    Everything that can be wrong with the inputs (tasks, data files, encoder) fails before any file
+    is written. With `mode='stl'` one model per task is trained into `out/stl/<task>/`.
+    """
+    tokenizer = load_tokenizer(cfg.encoder)
+    train_data, dev_data = prepare_data(cfg, tokenizer)
+    folder = partial = None
+    if out is not None:
+        folder, partial = Path(out), Path(f"{out}.partial")
+        if folder.exists():
+            if not overwrite:
+                raise ConfigError(f"--out {folder} already exists; pass --overwrite or choose another folder")
+            shutil.rmtree(folder)
+        if partial.exists() and not resume:
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True, exist_ok=True)
+        cfg.to_yaml(partial / "config.yaml")
+        atomic_write_json(partial / "provenance.json", provenance())
+    groups = [[t] for t in cfg.tasks] if cfg.mode == "stl" else [list(cfg.tasks)]
+    models, runs, timing = {}, {}, {}
+    for tasks in groups:
+        key = tasks[0] if cfg.mode == "stl" else "mtl"
+        sub = None if partial is None else (partial / "stl" / tasks[0].replace("/", "__") if cfg.mode == "stl" else partial)
+        if sub is not None:
+            sub.mkdir(parents=True, exist_ok=True)
+        runs[key], timing[key], models[key] = _fit_one(cfg, tasks, train_data, dev_data, sub, callbacks, resume)
+    metrics = runs["mtl"] if cfg.mode == "mtl" else _combine_stl(runs)
+    metrics = {"mode": cfg.mode, **metrics}
+    if partial is not None:
+        atomic_write_json(partial / "metrics.json", metrics)
+        atomic_write_json(partial / "timing.json", _sum_timing(timing))
+        partial.rename(folder)
+    return RunResult(metrics, models, folder)
+
+
+def _combine_stl(runs: dict[str, dict]) -> dict:
+    tasks = {t: r["tasks"][t] for t, r in runs.items()}
+    return {"tasks": tasks, "average": float(np.mean([v["score"] for v in tasks.values()])),
+            "best_epoch": {t: r["best_epoch"] for t, r in runs.items()},
+            "parameters": sum(r["parameters"] for r in runs.values())}
+
+
+def _sum_timing(timing: dict[str, dict]) -> dict:
+    sec = sum(t["train_seconds"] for t in timing.values())
+    n = sum(t["train_examples"] for t in timing.values())
+    return {"train_seconds": sec, "train_examples": n, "examples_per_second": n / max(sec, 1e-9), "runs": timing}

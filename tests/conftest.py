@@ -1,0 +1,34 @@
+"""Shared fixtures: a tiny synthetic task family that the tiny random BERT learns in seconds."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mtlcore.data import Examples, TaskSpec, register_task
+
+WORDS = {0: ["awful", "bad", "boring", "poor"], 1: ["great", "good", "superb", "fine"]}
+
+
+def _synthetic(n: int, seed: int, flip: bool = False) -> Examples:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=n)
+    texts = [(f"the film was {rng.choice(WORDS[int(y)])} and {rng.choice(['long', 'short', 'new'])}",) for y in labels]
+    return Examples(texts, (1 - labels if flip else labels).astype(np.int64), f"synthetic-{seed}")
+
+
+def _register(name: str, flip: bool) -> None:
+    register_task(TaskSpec(name, "classification", ("sentence",), ("accuracy",), ("0", "1"),
+                           lambda root, flip=flip: {"train": _synthetic(96, 1, flip), "dev": _synthetic(48, 2, flip)},
+                           "synthetic sentiment for tests"))
+
+
+_register("test/words", False)
+_register("test/flipped", True)
+
+
+@pytest.fixture
+def tiny_cfg():
+    from mtlcore import TrainConfig
+
+    return TrainConfig(tasks=["test/words", "test/flipped"], encoder="tiny-bert", epochs=2, batch_size=16, lr=1e-3,
+                       warmup_ratio=0.0, progress=False, seed=3)

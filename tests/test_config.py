@@ -1,0 +1,37 @@
+import pytest
+
+from mtlcore.config import ConfigError, TrainConfig
+from mtlcore.weighting import FixedWeighting, make_weighting
+import torch
+
+
+def test_yaml_round_trip(tmp_path):
+    cfg = TrainConfig(tasks="glue/rte, glue/mrpc", mode="stl", max_train=10, task_weights={"glue/rte": 2.0, "glue/mrpc": 1.0})
+    assert cfg.tasks == ["glue/rte", "glue/mrpc"]
+    cfg.to_yaml(tmp_path / "c.yaml")
+    assert TrainConfig.from_yaml(tmp_path / "c.yaml") == cfg
+
+
+def test_unknown_field_names_file_and_field(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("tasks: [glue/rte]\nlearning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: unknown field\(s\) \['learning_rate'\]"):
+        TrainConfig.from_yaml(p)
+
+
+@pytest.mark.parametrize("field, value", [("max_train", 0), ("epochs", 0), ("mode", "both"), ("pooling", "max"),
+                                          ("tasks", []), ("sampling", "random"), ("lr", -1.0)])
+def test_invalid_values_name_the_field(field, value):
+    with pytest.raises(ConfigError, match=field if field != "tasks" else "at least one task"):
+        TrainConfig(**{field: value})
+
+
+def test_fixed_weighting_normalises_to_mean_one():
+    w = make_weighting("fixed", ["a", "b"], {"a": 3.0, "b": 1.0})
+    assert w.weights() == {"a": 1.5, "b": 0.5}
+    loss = w.combine({"a": torch.tensor(2.0)})
+    assert loss.item() == 3.0
+    with pytest.raises(ValueError, match="missing"):
+        FixedWeighting(["a", "b"], {"a": 1.0})
+    with pytest.raises(ValueError, match="unknown weighting"):
+        make_weighting("gradnorm2", ["a"])

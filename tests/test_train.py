@@ -1,0 +1,81 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from mtlcore import Callback, train
+from mtlcore.train import Trainer, build_model, prepare_data
+from mtlcore.encoders import load_tokenizer
+
+
+def test_tiny_mtl_run_lowers_the_training_loss(tiny_cfg):
+    tok = load_tokenizer("tiny-bert")
+    tr, dev = prepare_data(tiny_cfg, tok)
+    model, _ = build_model(tiny_cfg, tiny_cfg.tasks)
+    trainer = Trainer(tiny_cfg.replace(epochs=8), model, tr, dev)
+    model.eval()
+    with torch.no_grad():
+        before = {t: trainer.batch_loss(t, trainer.sample_batch(t, 96)).item() for t in tr}
+    assert all(0.6 < v < 0.8 for v in before.values())  # ~ln 2 at random init
+    metrics = trainer.fit()
+    last = metrics["history"][-1]["train_loss"]
+    assert all(last[t] < 0.2 * before[t] for t in tr)
+    assert metrics["average"] > 0.9  # the words decide the label; both heads learn it from one encoder
+
+
+def test_same_seed_same_numbers_and_stl_layout(tiny_cfg, tmp_path):
+    a = train(tiny_cfg, out=tmp_path / "a")
+    b = train(tiny_cfg, out=tmp_path / "b")
+    assert (tmp_path / "a/metrics.json").read_bytes() == (tmp_path / "b/metrics.json").read_bytes()
+    c = train(tiny_cfg.replace(seed=4))
+    assert c.metrics["history"][0]["train_loss"] != a.metrics["history"][0]["train_loss"]
+    stl = train(tiny_cfg.replace(mode="stl", epochs=1), out=tmp_path / "stl")
+    assert sorted(p.name for p in (tmp_path / "stl/stl").iterdir()) == ["test__flipped", "test__words"]
+    assert set(stl.metrics["tasks"]) == {"test/words", "test/flipped"}
+    assert stl.metrics["parameters"] == 2 * stl.models["test/words"].encoder.num_parameters() + 2 * (32 * 2 + 2)
+
+
+class Interrupt(Callback):
+    def on_epoch_end(self, trainer, epoch, metrics):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_resume_after_interruption_gives_the_uninterrupted_numbers(tiny_cfg, tmp_path):
+    full = train(tiny_cfg, out=tmp_path / "full")
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_cfg, out=tmp_path / "cut", callbacks=[Interrupt()])
+    assert (tmp_path / "cut.partial/last.pt").exists() and not (tmp_path / "cut").exists()
+    resumed = train(tiny_cfg, out=tmp_path / "cut", resume=True)
+    assert resumed.metrics == full.metrics
+    assert not (tmp_path / "cut.partial").exists() and not (tmp_path / "cut/last.pt").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tasks", "glue/rte,glue/nope"], "unknown task 'glue/nope'"),
+    (["--tasks", "glue/rte", "--max-train", "0"], "max_train must be a positive integer"),
+    (["--tasks", "glue/rte", "--encoder", "nobody/nothing"], "cannot load encoder"),
+])
+def test_cli_bad_input_exits_nonzero_without_a_run_folder(tmp_path, args, message):
+    out = tmp_path / "run"
+    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", *args, "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 2 and message in r.stderr
+    assert not out.exists() and not (tmp_path / "run.partial").exists()
+
+
+def test_cli_config_file_unknown_field(tmp_path):
+    cfgfile = tmp_path / "run.yaml"
+    cfgfile.write_text("tasks: [glue/rte]\nepochz: 3\n")
+    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", "--config", str(cfgfile), "--out", str(tmp_path / "r")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "run.yaml: unknown field(s) ['epochz']" in r.stderr
+
+
+def test_cli_tasks_lists_every_task():
+    r = subprocess.run([sys.executable, "-m", "mtlcore", "tasks"], capture_output=True, text=True, check=True)
+    for name, size in [("glue/cola", "8551"), ("senteval/subj", "9000"), ("glue/qnli", "4916")]:
+        line = next(l for l in r.stdout.splitlines() if l.strip().startswith(name))
+        assert size in line
