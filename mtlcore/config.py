@@ -98,6 +98,7 @@ class TrainConfig(YamlConfig):
     task_weights: dict[str, float] | None = None
     freeze_encoder: bool = False      # train only heads (+ alignment R_i): Alg. 1's schedule
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
+    gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
     seed: int = 0
     device: str = "auto"
     save_checkpoint: bool = True
@@ -121,6 +122,8 @@ class TrainConfig(YamlConfig):
         _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
         _check(self.sampling in ("proportional", "uniform", "temperature"),
                f"sampling must be proportional, uniform or temperature, got {self.sampling!r}")
+        _check(isinstance(self.gradient_cosine_every, int) and self.gradient_cosine_every >= 0,
+               f"gradient_cosine_every must be an integer >= 0, got {self.gradient_cosine_every!r}")
         _check(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
 
     def for_task(self, task: str) -> "TrainConfig":

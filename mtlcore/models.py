@@ -61,6 +61,7 @@ class MultiTaskModel(nn.Module):
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.heads = nn.ModuleDict({head_key(n): nn.Linear(hidden, s.num_outputs) for n, s in self.specs.items()})
+        self.alignment: nn.Module | None = None   # per-task R_i of Wu et al.'s Alg. 1, see mtlcore.wzr
 
     @property
     def tasks(self) -> list[str]:
@@ -75,8 +76,15 @@ class MultiTaskModel(nn.Module):
         if task not in self.specs:
             raise KeyError(f"model has no head for task {task!r}; heads: {self.tasks}")
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                           output_hidden_states=output_hidden_states, **kwargs)
+        hook = None
+        if self.alignment is not None:  # Z = X R_task on the embedding layer's output
+            hook = self.encoder.embeddings.register_forward_hook(lambda m, i, out: self.alignment(out, task))
+        try:
+            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                               output_hidden_states=output_hidden_states, **kwargs)
+        finally:
+            if hook is not None:
+                hook.remove()
         pooled = pool(out.last_hidden_state, attention_mask, self.pooling)
         logits = self.heads[head_key(task)](self.dropout(pooled))
         if self.specs[task].kind == "regression":
@@ -100,8 +108,10 @@ class MultiTaskModel(nn.Module):
         folder.mkdir(parents=True, exist_ok=True)
         self.encoder.save_pretrained(folder / "encoder")
         torch.save({k: v.detach().cpu() for k, v in self.heads.state_dict().items()}, folder / "heads.pt")
+        if self.alignment is not None:
+            torch.save({k: v.detach().cpu() for k, v in self.alignment.state_dict().items()}, folder / "alignment.pt")
         meta = {"tasks": self.tasks, "pooling": self.pooling, "dropout": self.dropout.p,
-                "encoder_name": self.encoder_name}
+                "encoder_name": self.encoder_name, "alignment": self.alignment is not None}
         (folder / "model.json").write_text(json.dumps(meta, indent=2))
         return folder
 
@@ -118,6 +128,10 @@ class MultiTaskModel(nn.Module):
         encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True)
         model = cls(encoder, meta["tasks"], meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
         model.heads.load_state_dict(torch.load(folder / "heads.pt", weights_only=True))
+        if meta.get("alignment"):
+            from .wzr import add_alignment
+
+            add_alignment(model).load_state_dict(torch.load(folder / "alignment.pt", weights_only=True))
         return model
 
 

@@ -226,6 +226,10 @@ def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder:
              callbacks: Sequence[Callback], resume: bool) -> tuple[dict, dict, MultiTaskModel]:
     set_seed(cfg.seed)
     model, tokenizer = build_model(cfg, tasks)
+    if cfg.gradient_cosine_every and len(tasks) > 1:
+        from .gradients import GradientCosineCallback
+
+        callbacks = [*callbacks, GradientCosineCallback(every=cfg.gradient_cosine_every)]
     trainer = Trainer(cfg, model, {t: train[t] for t in tasks}, {t: dev[t] for t in tasks}, callbacks, folder,
                       pad_id=tokenizer.pad_token_id or 0)
     metrics = trainer.fit(resume=resume)
