@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from mtlcore.theory import (covariance_factor, eq4_objective, eq4_r1, fit_shared, labels, mtl_linear, ols,
+                            parameters_with_angle, predict, prop3_subspace, random_orthogonal, sample_inputs)
+from mtlcore.transfer import principal_angle_sine, source_transfer, toy_transfer
+
+rng = np.random.default_rng(0)
+
+
+def test_generators_have_the_requested_geometry():
+    Q = random_orthogonal(20, rng)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(20), atol=1e-12)
+    L = covariance_factor(20, 100.0, np.arange(2), Q)
+    eig = np.linalg.eigvalsh(L.T @ L)  # population covariance Q D^2 Q^T
+    assert eig.max() / eig.min() == pytest.approx(100.0)
+    a, b = parameters_with_angle(20, 0.96, rng)
+    assert np.linalg.norm(a) == pytest.approx(1) and np.linalg.norm(b) == pytest.approx(1) and a @ b == pytest.approx(0.96)
+    X = sample_inputs(20000, L, rng)
+    np.testing.assert_allclose(X.T @ X / 20000, L.T @ L, atol=1.5)  # sample covariance near Q D^2 Q^T
+    y = labels(X[:5], a, "relu", 0.0, rng)
+    assert (y >= 0).all()
+
+
+@pytest.mark.parametrize("r", [1, 2, 3])
+def test_solver_reaches_the_prop3_closed_form(r):
+    X = rng.normal(size=(120, 12))
+    Y = X @ rng.normal(size=(12, 5)) + rng.normal(size=(120, 5))
+    alpha = rng.uniform(0.5, 2.0, 5)
+    B_star, best = prop3_subspace(X, Y, r, alpha)
+    fit = mtl_linear([X] * 5, list(Y.T), r, alphas=alpha)
+    assert fit.loss == pytest.approx(best, rel=1e-9)
+    assert principal_angle_sine(X @ B_star, X @ fit.B) < 1e-5
+
+
+def test_prop3_closed_form_is_the_best_rank_r_fit():
+    """Check the closed form itself on a case solvable by hand: Y = X Theta with rank(Theta) = r gives loss 0."""
+    X = rng.normal(size=(50, 6))
+    Theta = rng.normal(size=(6, 2)) @ rng.normal(size=(2, 4))
+    B, loss = prop3_subspace(X, X @ Theta, 2)
+    assert loss == pytest.approx(0.0, abs=1e-8)
+    assert principal_angle_sine(B, np.linalg.svd(Theta)[0][:, :2]) < 1e-8
+
+
+def test_width_at_least_k_reproduces_the_stl_solutions():
+    k, d = 3, 10
+    Xs = [rng.normal(size=(25, d)) for _ in range(k)]
+    ys = [X @ rng.normal(size=d) + rng.normal(size=25) for X in Xs]
+    for r in (k, k + 2):
+        fit = mtl_linear(Xs, ys, r)
+        for i in range(k):
+            np.testing.assert_allclose(fit.theta(i), ols(Xs[i], ys[i]), atol=1e-6)
+    below = mtl_linear(Xs, ys, 1)
+    assert max(np.linalg.norm(below.theta(i) - ols(Xs[i], ys[i])) for i in range(k)) > 1e-2  # transfer below k
+
+
+def test_eq4_r1_matches_the_general_solver():
+    Xs = [rng.normal(size=(30, 8)) for _ in range(2)]
+    ys = [X @ rng.normal(size=8) for X in Xs]
+    b = eq4_r1(Xs, ys)
+    fit = mtl_linear(Xs, ys, 1)
+    total = sum(y @ y for y in ys)
+    assert total - eq4_objective(b, Xs, ys) == pytest.approx(fit.loss, rel=1e-6)
+    assert principal_angle_sine(b[:, None], fit.B) < 1e-4
+
+
+def test_fit_shared_linear_agrees_with_the_exact_solver():
+    Xs = [rng.normal(size=(40, 6)) for _ in range(2)]
+    ys = [X @ rng.normal(size=6) + 0.1 * rng.normal(size=40) for X in Xs]
+    exact = mtl_linear(Xs, ys, 1)
+    approx = fit_shared(Xs, ys, 1, l2=0.0)
+    assert approx.loss == pytest.approx(exact.loss, rel=1e-5)
+    np.testing.assert_allclose(predict(approx, 0, Xs[0]), Xs[0] @ exact.theta(0), atol=1e-3)
+
+
+def test_same_covariance_source_is_best_at_the_largest_count_when_variance_dominates():
+    """Noisy target, per-task mean losses: the source sharing the target's covariance lowers the variance in the
+    directions the target's error weighs most (B-F3); misaligned sources help less."""
+    t = source_transfer("linear", d=30, m_target=45, source_counts=[30, 960], noise=3.0, seeds=range(6),
+                        loss_weighting="mean")
+    at_max = t[t.m_source == 960].groupby("source")["diff"].mean()
+    assert at_max.idxmin() == "same covariance"
+    assert (at_max < 0).all()  # every source still transfers positively here
+
+
+def test_toy_example_task2_helps_and_task3_hurts():
+    table, example = toy_transfer(range(6))
+    acc = table.groupby("training")["accuracy"].mean()
+    assert acc["task 1 + task 2"] > acc["task 1 alone"] > acc["task 1 + task 3"]
