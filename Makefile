@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: help install test reproduce notebook data-check clean clean-cache
+.PHONY: help install test reproduce notebook wu2020 paper-a report data-check clean clean-cache
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -36,6 +36,17 @@ reproduce: install  ## run every notebook at PROFILE (default cpu) into results/
 notebook: install  ## run one notebook: make notebook NB=notebooks/00_quickstart.py PROFILE=cpu
 	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --only $(NB)
 
+wu2020: install  ## the Paper B (Wu, Zhang, Re 2020) notebooks at PROFILE
+	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --only notebooks/wu2020/*.py
+
+paper-a: install  ## the Paper A (spine MRI) notebooks at PROFILE
+	@if ls notebooks/paper_a/*.py >/dev/null 2>&1; then \
+	  $(PY) -m mtlcore.pipeline --profile $(PROFILE) --only notebooks/paper_a/*.py; \
+	else echo "no Paper A notebooks yet: the report lists A-T1 .. A-F4 as 'not run'"; fi
+
+report: install  ## rebuild results/$(PROFILE)/report.{md,html} from existing results
+	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --report-only
+
 data-check:  ## verify the vendored data against data/MANIFEST.sha256
 	cd data && sha256sum -c --quiet MANIFEST.sha256 && echo "data: all checksums match"
 
@@ -43,5 +54,5 @@ clean:  ## remove the virtual environment, run folders and generated results
 	rm -rf $(VENV) runs results/smoke .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-clean-cache:  ## forget cached training results
-	rm -rf .cache
+clean-cache:  ## forget cached training results and notebook stamps (the next run recomputes everything)
+	rm -rf .cache results/*/.stamps

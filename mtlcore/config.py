@@ -130,3 +130,38 @@ class TrainConfig(YamlConfig):
         """The STL config of one task."""
         return self.replace(tasks=[task], mode="stl")
 
+
+
+@dataclass
+class Profile(YamlConfig):
+    """A scale at which the notebooks run (`notebooks/profiles/<name>.yaml`).
+
+    train: TrainConfig fields applied by every training notebook (validated against TrainConfig);
+    seeds: the seeds notebooks average over; notebooks: per-notebook parameters, keyed by the
+    notebook's path under notebooks/ without `.py` (a `train` entry there is merged over the profile's).
+    """
+
+    name: str = "cpu"
+    description: str = ""
+    seeds: list[int] = field(default_factory=lambda: [0])
+    train: dict[str, Any] = field(default_factory=dict)
+    notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.seeds, list) and len(self.seeds) > 0 and all(isinstance(s, int) for s in self.seeds),
+               f"seeds must be a non-empty list of integers, got {self.seeds!r}")
+        _check(isinstance(self.notebooks, dict), "notebooks must be a mapping of notebook name: parameters")
+        for name, params in [("profile", self.train)] + [(n, p.get("train", {})) for n, p in self.notebooks.items()
+                                                         if isinstance(p, dict)]:
+            TrainConfig.from_dict(dict(params), source=f"train settings of {name}")
+
+    def parameters(self, notebook: str, declared: set[str]) -> dict[str, Any]:
+        """What papermill injects into `notebook`, given the parameters it declares."""
+        entry = dict(self.notebooks.get(notebook) or {})
+        params: dict[str, Any] = {"profile": self.name}
+        if "seeds" in declared:
+            params["seeds"] = list(self.seeds)
+        if "train" in declared:
+            params["train"] = {**self.train, **entry.pop("train", {})}
+        params.update(entry)
+        return params

@@ -1,32 +1,40 @@
-"""Run the notebooks headlessly with papermill, one profile at a time.
+"""Run the notebooks headlessly with papermill, one profile at a time, then write the report.
 
     python -m mtlcore.pipeline --profile cpu                 # what `make reproduce` runs
     python -m mtlcore.pipeline --profile smoke --only notebooks/00_quickstart.py
+    python -m mtlcore.pipeline --profile cpu --force         # ignore the up-to-date stamps
 
 Each notebook's jupytext `.py` source is executed into `results/<profile>/<name>.ipynb` with the
-profile's parameters injected (`profile`, `results_dir` and that notebook's entries in
-`notebooks/profiles/<profile>.yaml`). A failing notebook is kept with its error, the others still
-run, and the summary (also `results/<profile>/summary.json`) lists what ran, how long and what
-failed; the exit code is non-zero if anything failed.
+profile's parameters injected (`mtlcore.config.Profile.parameters`). A notebook whose source,
+parameters, mtlcore code and data are unchanged since its last successful run is not run again
+(its stamp is in `results/<profile>/.stamps/`). A failing notebook is kept with its error and the
+others still run; `results/<profile>/logs/<name>.log` holds each notebook's output. The summary
+(printed, and `summary.json`) lists what ran, how long and what failed, and the exit code is
+non-zero if anything failed. Finally `report.md` / `report.html` are rebuilt from the results.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import logging
 import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from ._io import REPO_ROOT, atomic_write_json
+from .cache import code_version, file_digest
+from .config import ConfigError, Profile
+from .provenance import provenance
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 PROFILES = NOTEBOOKS / "profiles"
 
 
 def notebook_name(path: Path) -> str:
-    """`notebooks/wu2020/b_f3.py` -> `wu2020/b_f3`."""
-    return path.resolve().relative_to(NOTEBOOKS).with_suffix("").as_posix()
+    """`notebooks/wu2020/b_f3_transfer.py` -> `wu2020/b_f3_transfer`; a notebook elsewhere -> its file stem."""
+    path = path.resolve()
+    return path.relative_to(NOTEBOOKS).with_suffix("").as_posix() if path.is_relative_to(NOTEBOOKS) else path.stem
 
 
 def discover() -> list[Path]:
@@ -34,69 +42,129 @@ def discover() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.rglob("*.py") if "profiles" not in p.parts and ".ipynb_checkpoints" not in p.parts)
 
 
-def load_profile(name: str) -> dict:
-    path = PROFILES / f"{name}.yaml"
+def load_profile(name: str) -> Profile:
+    """`notebooks/profiles/<name>.yaml`, or a YAML file given by path."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else PROFILES / f"{name}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in PROFILES.glob("*.yaml"))
-        raise SystemExit(f"unknown profile {name!r} ({path} not found); known: {known}")
-    data = yaml.safe_load(path.read_text()) or {}
-    return {"name": data.get("name", name), "notebooks": data.get("notebooks") or {}}
+        raise ConfigError(f"unknown profile {name!r} ({path} not found); known: {known}")
+    return Profile.from_yaml(path)
 
 
-def run_notebook(source: Path, profile: dict, results: Path) -> dict:
-    """Execute one notebook; returns {'notebook', 'seconds', 'status', 'error'}."""
+def _data_version() -> str:
+    manifest = REPO_ROOT / "data" / "MANIFEST.sha256"
+    return file_digest(manifest) if manifest.is_file() else "no-manifest"
+
+
+def _stamp_key(source: Path, params: dict) -> str:
+    blob = json.dumps({"source": file_digest(source), "params": params, "code": code_version(), "data": _data_version()},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def run_notebook(source: Path, profile: Profile, results: Path, force: bool = False) -> dict:
+    """Execute one notebook unless its stamp is current; returns a summary row."""
     import jupytext
     import papermill as pm
 
     name = notebook_name(source)
     out = results / f"{name}.ipynb"
+    stamp, log = results / ".stamps" / f"{name}.json", results / "logs" / f"{name}.log"
     out.parent.mkdir(parents=True, exist_ok=True)
-    params = {"profile": profile["name"], "results_dir": str(results), **profile["notebooks"].get(name, {})}
+    log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    status, error = "ok", ""
+    row = {"notebook": name, "output": str(out.relative_to(results)), "log": str(log.relative_to(results))}
     try:
         nb = jupytext.read(source)
-        declared = set(pm.inspect_notebook(_write_tmp(nb, out)))
-        unknown = sorted(set(params) - declared)
+        declared = set(pm.inspect_notebook(_write(nb, out.with_suffix(".input.ipynb"))))
+        out.with_suffix(".input.ipynb").unlink()
+        params = {**profile.parameters(name, declared), "results_dir": str(results)}
+        unknown = sorted(set(params) - declared - {"profile", "results_dir"})
         if unknown:
-            raise ValueError(f"profile {profile['name']!r} sets parameters {unknown} that {source.name} does not declare")
-        pm.execute_notebook(str(out), str(out), parameters=params, cwd=str(REPO_ROOT), progress_bar=False,
-                            log_output=False, kernel_name="python3")
+            raise ValueError(f"profile {profile.name!r} sets parameters {unknown} that {source.name} does not declare")
+        key = _stamp_key(source, params)
+        if not force and out.is_file() and stamp.is_file() and json.loads(stamp.read_text()).get("key") == key:
+            return {**row, "status": "up to date", "seconds": round(time.perf_counter() - t0, 1), "error": "",
+                    "ran_seconds": json.loads(stamp.read_text()).get("seconds")}
+        stamp.unlink(missing_ok=True)
+        _write(nb, out)
+        handler = logging.FileHandler(log, mode="w")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger = logging.getLogger("papermill")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            pm.execute_notebook(str(out), str(out), parameters=params, cwd=str(REPO_ROOT), progress_bar=False,
+                                log_output=True, kernel_name="python3")
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+        seconds = round(time.perf_counter() - t0, 1)
+        atomic_write_json(stamp, {"key": key, "seconds": seconds, "params": params, "provenance": provenance()})
+        return {**row, "status": "ok", "seconds": seconds, "error": ""}
     except Exception as e:  # a failing notebook is reported, and the others still run
-        status, error = "failed", f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-    return {"notebook": name, "seconds": round(time.perf_counter() - t0, 1), "status": status, "error": error,
-            "output": str(out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out)}
+        lines = str(e).strip().splitlines()
+        return {**row, "status": "failed", "seconds": round(time.perf_counter() - t0, 1),
+                "error": f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]}
 
 
-def _write_tmp(nb, out: Path) -> str:
+def _write(nb, path: Path) -> str:
     import jupytext
 
-    jupytext.write(nb, out, fmt="ipynb")
-    return str(out)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    jupytext.write(nb, path, fmt="ipynb")
+    return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mtlcore.pipeline", description=__doc__.split("\n")[0])
-    ap.add_argument("--profile", default="cpu")
+    ap.add_argument("--profile", default="cpu", help="smoke | cpu | gpu, or a profile YAML file")
     ap.add_argument("--only", nargs="*", help="notebook .py files to run (default: all)")
     ap.add_argument("--results", help="output folder (default results/<profile>)")
+    ap.add_argument("--force", action="store_true", help="run notebooks even when their stamp is current")
+    ap.add_argument("--no-report", action="store_true", help="skip report.md / report.html")
+    ap.add_argument("--report-only", action="store_true", help="only rebuild the report from existing results")
     args = ap.parse_args(argv)
-    profile = load_profile(args.profile)
-    results = Path(args.results) if args.results else REPO_ROOT / "results" / profile["name"]
+    try:
+        profile = load_profile(args.profile)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    results = Path(args.results).resolve() if args.results else REPO_ROOT / "results" / profile.name
+    if args.report_only:
+        from .report import write_report
+
+        print(f"report: {write_report(results, profile)[1]}")
+        return 0
     sources = [Path(p).resolve() for p in args.only] if args.only else discover()
-    rows = []
-    t0 = time.perf_counter()
+    missing = [str(p) for p in sources if not p.is_file()]
+    if missing:
+        print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    rows, t0 = [], time.perf_counter()
     for i, src in enumerate(sources, 1):
         print(f"[{i}/{len(sources)}] {notebook_name(src)} ...", flush=True)
-        rows.append(run_notebook(src, profile, results))
-        r = rows[-1]
+        r = run_notebook(src, profile, results, args.force)
+        rows.append(r)
         print(f"[{i}/{len(sources)}] {r['notebook']}: {r['status']} in {r['seconds']}s {r['error']}", flush=True)
-    failed = [r for r in rows if r["status"] != "ok"]
-    summary = {"profile": profile["name"], "seconds": round(time.perf_counter() - t0, 1), "notebooks": rows,
-               "failed": [r["notebook"] for r in failed]}
-    atomic_write_json(results / "summary.json", summary)
-    print(f"\n{len(rows) - len(failed)}/{len(rows)} notebooks ok in {summary['seconds']}s"
-          + (f"; FAILED: {', '.join(summary['failed'])}" if failed else ""))
+    failed = [r["notebook"] for r in rows if r["status"] == "failed"]
+    summary = {"profile": profile.name, "seconds": round(time.perf_counter() - t0, 1), "notebooks": rows,
+               "failed": failed, "provenance": provenance()}
+    previous = results / "summary.json"
+    if args.only and previous.is_file():  # keep the other notebooks' rows
+        old = {r["notebook"]: r for r in json.loads(previous.read_text()).get("notebooks", [])}
+        old.update({r["notebook"]: r for r in rows})
+        summary["notebooks"] = sorted(old.values(), key=lambda r: r["notebook"])
+        summary["failed"] = [r["notebook"] for r in summary["notebooks"] if r["status"] == "failed"]
+    atomic_write_json(previous, summary)
+    if not args.no_report:
+        from .report import write_report
+
+        paths = write_report(results, profile)
+        print(f"report: {paths[1]}")
+    ok = sum(r["status"] != "failed" for r in rows)
+    print(f"\n{ok}/{len(rows)} notebooks ok ({sum(r['status'] == 'up to date' for r in rows)} up to date) "
+          f"in {summary['seconds']}s" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
 

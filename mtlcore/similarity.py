@@ -221,7 +221,7 @@ def layerwise_cka(model_a, model_b, batches: Iterable[dict], level: str = "poole
     optionally token_type_ids); labels are ignored. Returns the (L_a+1) x (L_b+1) matrix; its diagonal is
     the layer-by-layer similarity. One forward pass per model and batch.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     acc = CKAAccumulator(debiased=debiased)
     was = model_a.training, model_b.training

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import batching
 from ._io import atomic_torch_save, atomic_write_json, resolve_device, set_seed

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .theory import (covariance_factor, fit_shared, labels, mtl_linear, ols, parameters_with_angle, predict,
                      prop3_subspace, random_orthogonal, sample_inputs)

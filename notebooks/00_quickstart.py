@@ -24,12 +24,8 @@
 profile = "smoke"
 results_dir = "results/smoke"
 tasks = "glue/rte,glue/mrpc"
-encoder = "minilm-l6"
-max_train = 32
-max_eval = 32
-epochs = 1
-batch_size = 16
-seed = 0
+seeds = [0]
+train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
 
 # %%
 
@@ -37,31 +33,33 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from mtlcore import TrainConfig, repo_path, save_figure, train, write_csv
+from mtlcore import TrainConfig, repo_path, save_figure, write_csv
+from mtlcore.cache import cached_train
 
 out = repo_path(results_dir)
-cfg = TrainConfig(tasks=tasks, encoder=encoder, max_train=max_train, max_eval=max_eval, epochs=epochs,
-                  batch_size=batch_size, seed=seed, save_checkpoint=False)
-stl = train(cfg.replace(mode="stl"))
-mtl = train(cfg.replace(mode="mtl"))
+cfg = TrainConfig.from_dict({**train, "tasks": tasks, "save_checkpoint": False}, source="parameters")
+runs = {(mode, seed): cached_train(cfg.replace(mode=mode, seed=seed)) for mode in ("stl", "mtl") for seed in seeds}
 
 # %%
 rows = []
-for task in cfg.tasks:
-    for mode, run in (("STL", stl), ("MTL", mtl)):
-        rows.append({"task": task, "mode": mode, **{k: round(v, 4) for k, v in run.metrics["tasks"][task].items()}})
+for (mode, seed), run in runs.items():
+    for task in cfg.tasks:
+        rows.append({"task": task, "mode": mode.upper(), "seed": seed,
+                     **{k: round(v, 4) for k, v in run.metrics["tasks"][task].items()}})
 table = pd.DataFrame(rows)
-wide = table.pivot(index="task", columns="mode", values="score")[["STL", "MTL"]]
+wide = table.groupby(["task", "mode"])["score"].mean().unstack()[["STL", "MTL"]]
 wide["MTL - STL"] = wide["MTL"] - wide["STL"]
 write_csv(out / "00_quickstart.csv", table)
 wide
 
 # %%
 sns.set_theme(style="whitegrid")
-fig, ax = plt.subplots(figsize=(5, 3))
+fig, ax = plt.subplots(figsize=(6, 3.6))
 sns.barplot(data=table, x="task", y="score", hue="mode", ax=ax)
 ax.set(ylabel="dev score (task metric mean)", xlabel="", ylim=(0, 1),
-       title=f"STL vs MTL, {max_train} train examples/task, {epochs} epoch(s)")
+       title=f"STL vs MTL: {cfg.max_train or 'all'} train examples/task, {cfg.epochs} epoch(s), {len(seeds)} seed(s)")
+ax.title.set_fontsize(10)
+ax.legend(loc="upper left", ncols=2)
 save_figure(fig, out / "00_quickstart")
 
 # %% [markdown]
@@ -70,5 +68,6 @@ save_figure(fig, out / "00_quickstart")
 # profile the gap above is the first, rough answer to "can one model replace k models?".
 
 # %%
-print(f"parameters: STL total {stl.metrics['parameters']:,} vs MTL {mtl.metrics['parameters']:,}")
-print(f"average score: STL {stl.metrics['average']:.3f}, MTL {mtl.metrics['average']:.3f}")
+first = seeds[0]
+print(f"parameters: STL total {runs['stl', first].metrics['parameters']:,} vs MTL {runs['mtl', first].metrics['parameters']:,}")
+print(f"average score over seeds: STL {wide['STL'].mean():.3f}, MTL {wide['MTL'].mean():.3f}")

@@ -1,0 +1,116 @@
+"""Training results cached by a hash of everything that determines them.
+
+    from mtlcore.cache import cached_train
+    run = cached_train(TrainConfig(tasks=["glue/rte"], mode="stl", seed=1))   # trains once, then reads
+
+The key hashes the full config (minus display-only fields), the content of the task's data files,
+the encoder's identity and the source code of the `mtlcore` modules that training runs through, so a re-run of a notebook or the
+report reuses earlier training, and any change to data, config or code retrains. Entries are run
+folders under `$MTLCORE_CACHE` (default `.cache/runs/` in the repository); `make clean-cache`
+removes them.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+from ._io import REPO_ROOT
+from .config import TrainConfig
+from .data import get_task, load_task
+
+DISPLAY_ONLY = ("progress", "device")
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("MTLCORE_CACHE") or REPO_ROOT / ".cache") / "runs"
+
+
+@functools.lru_cache(maxsize=None)
+def _file_digest(path: str, size: int, mtime: float) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's content (memoised per path, size and mtime)."""
+    st = os.stat(path)
+    return _file_digest(str(path), st.st_size, st.st_mtime)
+
+
+def data_fingerprint(tasks: Sequence[str]) -> dict[str, str]:
+    """Per task: a hash over its split sources' file contents (or the source text for in-memory tasks)."""
+    out = {}
+    for name in tasks:
+        spec = get_task(name)
+        h = hashlib.sha256(repr((spec.kind, spec.metrics, spec.label_names, spec.split_note)).encode())
+        for split, ex in sorted(load_task(name).items()):
+            for part in ex.source.split(", "):
+                h.update(f"{split}:{file_digest(part) if part and Path(part).is_file() else part}".encode())
+        out[name] = h.hexdigest()
+    return out
+
+
+def encoder_fingerprint(name: str) -> str:
+    """Encoder identity: the weights' file digests for local folders (incl. the bundled MiniLM), else the name."""
+    from .encoders import TINY, resolve_encoder
+
+    if name == TINY:
+        return TINY
+    path = Path(resolve_encoder(name)).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in {".json", ".safetensors", ".bin", ".txt"})
+        return hashlib.sha256("".join(f"{p.name}:{file_digest(p)}" for p in files).encode()).hexdigest()
+    return name
+
+
+# the modules whose code decides a training run's numbers (the cache key hashes these)
+TRAINING_MODULES = ("_io", "batching", "config", "data", "encoders", "gradients", "metrics", "models", "train",
+                    "weighting", "wzr")
+# modules that only orchestrate or present results (a change to them re-runs no notebook)
+PRESENTATION_MODULES = ("cache", "pipeline", "provenance", "report")
+
+
+@functools.lru_cache(maxsize=4)
+def code_version(modules: tuple[str, ...] | None = None) -> str:
+    """sha256 over the source of the named mtlcore modules (default: all but the presentation ones)."""
+    folder = Path(__file__).parent
+    names = modules or tuple(p.stem for p in folder.glob("*.py") if p.stem not in PRESENTATION_MODULES)
+    h = hashlib.sha256()
+    for name in sorted(names):
+        h.update(name.encode() + (folder / f"{name}.py").read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(cfg: TrainConfig) -> str:
+    settings = {k: v for k, v in cfg.to_dict().items() if k not in DISPLAY_ONLY}
+    blob = {"config": settings, "data": data_fingerprint(cfg.tasks), "encoder": encoder_fingerprint(cfg.encoder),
+            "code": code_version(TRAINING_MODULES)}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def cached_train(cfg: TrainConfig, need_models: bool = False, callbacks=()):
+    """`train(cfg)` through the cache. Returns a `RunResult`; its models are loaded from the cached checkpoint
+    when `need_models` (the config then must keep checkpoints), else left empty on a cache hit."""
+    from .models import MultiTaskModel
+    from .train import RunResult, train
+
+    if need_models and not cfg.save_checkpoint:
+        raise ValueError("cached_train(need_models=True) needs save_checkpoint=True in the config")
+    folder = cache_root() / cache_key(cfg)
+    if (folder / "metrics.json").is_file():
+        metrics = json.loads((folder / "metrics.json").read_text())
+        models = {}
+        if need_models:
+            if cfg.mode == "mtl":
+                models["mtl"] = MultiTaskModel.load(folder / "checkpoint")
+            else:
+                models = {t: MultiTaskModel.load(folder / "stl" / t.replace("/", "__") / "checkpoint") for t in cfg.tasks}
+        return RunResult(metrics, models, folder)
+    return train(cfg, out=folder, callbacks=callbacks, overwrite=True)

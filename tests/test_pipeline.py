@@ -1,0 +1,83 @@
+import json
+import textwrap
+
+import pytest
+
+from mtlcore import TrainConfig
+from mtlcore.cache import cache_key, cached_train
+from mtlcore.claims import record_claim, verdict
+from mtlcore.config import ConfigError, Profile
+from mtlcore.pipeline import main as pipeline
+from mtlcore.report import ITEMS, write_report
+
+NB_HEADER = "# %% tags=[\"parameters\"]\nprofile = 'x'\nresults_dir = 'r'\nvalue = 1\n\n# %%\n"
+
+
+def _notebook(path, body):
+    path.write_text(NB_HEADER + textwrap.dedent(body))
+    return path
+
+
+def test_profile_schema_is_strict_and_validates_train_fields(tmp_path):
+    p = Profile(name="t", seeds=[1, 2], train={"max_train": 10}, notebooks={"a": {"train": {"epochs": 2}, "x": 3}})
+    assert p.parameters("a", {"seeds", "train", "x"}) == {"profile": "t", "seeds": [1, 2],
+                                                           "train": {"max_train": 10, "epochs": 2}, "x": 3}
+    assert p.parameters("b", set()) == {"profile": "t"}
+    with pytest.raises(ConfigError, match="unknown field"):
+        Profile(train={"max_trian": 3})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\nsedes: [1]\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: unknown field\(s\) \['sedes'\]"):
+        Profile.from_yaml(bad)
+
+
+def test_pipeline_reports_a_failing_notebook_runs_the_rest_and_skips_up_to_date(tmp_path, capsys):
+    good = _notebook(tmp_path / "good.py", "print('value is', value)\n")
+    bad = _notebook(tmp_path / "bad.py", "raise ValueError(f'bad parameter value={value}')\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: p\nnotebooks:\n  good: {value: 2}\n  bad: {value: -1}\n")
+    results = tmp_path / "res"
+    rc = pipeline(["--profile", str(profile), "--only", str(bad), str(good), "--results", str(results)])
+    assert rc == 1
+    summary = json.loads((results / "summary.json").read_text())
+    status = {r["notebook"]: r for r in summary["notebooks"]}
+    assert summary["failed"] == ["bad"] and status["good"]["status"] == "ok"
+    assert "bad parameter value=-1" in status["bad"]["error"]
+    assert (results / "bad.ipynb").is_file() and "value is 2" in (results / "logs/good.log").read_text()
+    assert "not run" in (results / "report.html").read_text()
+    rc = pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results)])
+    assert rc == 0
+    again = {r["notebook"]: r for r in json.loads((results / "summary.json").read_text())["notebooks"]}
+    assert again["good"]["status"] == "up to date" and again["bad"]["status"] == "failed"
+
+
+def test_pipeline_rejects_a_parameter_the_notebook_does_not_declare(tmp_path):
+    nb = _notebook(tmp_path / "nb.py", "x = value\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: p\nnotebooks:\n  nb: {valeu: 2}\n")
+    rc = pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(tmp_path / "r"), "--no-report"])
+    row = json.loads((tmp_path / "r/summary.json").read_text())["notebooks"][0]
+    assert rc == 1 and "['valeu']" in row["error"]
+
+
+def test_training_cache_hits_and_misses(tiny_cfg, tmp_path, monkeypatch):
+    monkeypatch.setenv("MTLCORE_CACHE", str(tmp_path))
+    cfg = tiny_cfg.replace(epochs=1)
+    first = cached_train(cfg, need_models=True)
+    second = cached_train(cfg.replace(progress=True), need_models=True)  # display-only field: same key
+    assert second.folder == first.folder and second.metrics == first.metrics
+    assert set(second.models) == {"mtl"}
+    assert cache_key(cfg.replace(seed=cfg.seed + 1)) != cache_key(cfg)
+    assert cache_key(cfg.replace(lr=cfg.lr * 2)) != cache_key(cfg)
+
+
+def test_claims_and_report_list_every_item(tmp_path):
+    assert verdict({"a": True, "b": True}) == "reproduced"
+    assert verdict({"a": True, "b": False}) == "partly"
+    assert verdict({"a": False}) == "not reproduced"
+    record_claim(tmp_path, "B-F2", "paper says", "we saw", {"x": True}, ["wu2020/fig.png"])
+    md, page = write_report(tmp_path, Profile(name="t"))
+    text = page.read_text()
+    assert all(f"id='{item.id}'" in text for item in ITEMS)
+    assert text.count(">not run</span></td></tr>") == len(ITEMS) - 1 and "<img src='wu2020/fig.png'" in text
+    assert "| B-F2 |" in md.read_text()
