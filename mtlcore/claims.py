@@ -23,8 +23,11 @@ def verdict(checks: dict[str, bool]) -> str:
 def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, checks: dict[str, bool],
                  artefacts: list[str] | None = None) -> dict:
     """Write `<results_dir>/claims/<item>.json`: the paper's claim, what we measured, the checks and the verdict."""
+    from .provenance import git_commit, package_versions
+
     entry = {"item": item, "paper": paper, "ours": ours, "checks": {k: bool(v) for k, v in checks.items()},
-             "verdict": verdict(checks), "artefacts": artefacts or []}
+             "verdict": verdict(checks), "artefacts": artefacts or [],
+             "provenance": {"git_commit": git_commit(), "packages": package_versions()}}
     atomic_write_json(repo_path(results_dir) / "claims" / f"{item}.json", entry)
     return entry
 

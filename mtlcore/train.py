@@ -133,14 +133,16 @@ class Trainer:
         self.model.eval()
         result: dict = {"tasks": {}}
         for task, enc in (data or self.dev_data).items():
-            outputs = np.empty(len(enc), dtype=object)
+            outputs = None
             for index in batching.sequential_batches(len(enc), self.cfg.eval_batch_size, enc.lengths):
                 batch = self.to_device(batching.collate(enc, index, self.pad_id))
                 logits = self.model(task=task, **{k: v for k, v in batch.items() if k != "labels"}).logits
-                for i, row in zip(index, logits.float().cpu().numpy()):
-                    outputs[i] = row
+                logits = logits.float().cpu().numpy()
+                if outputs is None:
+                    outputs = np.empty((len(enc), *logits.shape[1:]), dtype=np.float32)
+                outputs[index] = logits  # batches are length-sorted: put rows back in example order
             spec = enc.task
-            values = task_metrics(spec.kind, spec.metrics, enc.labels, np.stack(list(outputs)))
+            values = task_metrics(spec.kind, spec.metrics, enc.labels, outputs)
             values["score"] = task_score(values, spec.metrics)
             result["tasks"][task] = values
         result["average"] = float(np.mean([v["score"] for v in result["tasks"].values()]))

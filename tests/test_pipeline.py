@@ -81,3 +81,23 @@ def test_claims_and_report_list_every_item(tmp_path):
     assert all(f"id='{item.id}'" in text for item in ITEMS)
     assert text.count(">not run</span></td></tr>") == len(ITEMS) - 1 and "<img src='wu2020/fig.png'" in text
     assert "| B-F2 |" in md.read_text()
+
+
+def test_notebook_defaults_are_the_smoke_profile():
+    """nbval runs the notebooks at their defaults; those must be what the smoke profile injects."""
+    import jupytext
+    import papermill as pm
+
+    from mtlcore.pipeline import discover, load_profile, notebook_name
+
+    smoke = load_profile("smoke")
+    for source in discover():
+        path = source.with_suffix(".ipynb")
+        assert path.is_file(), f"{path} missing: run jupytext --sync {source}"
+        defaults = {k: eval(v["default"]) for k, v in pm.inspect_notebook(str(path)).items()}
+        assert {"profile", "results_dir"} <= set(defaults), source
+        assert defaults["profile"] == "smoke" and defaults["results_dir"] == "results/smoke", source
+        injected = smoke.parameters(notebook_name(source), set(defaults))
+        for key, value in injected.items():
+            assert defaults[key] == value, f"{source.name}: default {key}={defaults[key]!r}, smoke profile {value!r}"
+        assert jupytext.read(source).cells[0].source == jupytext.read(path).cells[0].source  # paired copies agree

@@ -26,7 +26,7 @@
 # %% tags=["parameters"]
 profile = "smoke"
 results_dir = "results/smoke"
-seeds = 4
+n_seeds = 4
 target_samples = 12
 other_samples = 200
 
@@ -40,7 +40,7 @@ from mtlcore.claims import record_claim
 from mtlcore.transfer import toy_transfer
 
 out = repo_path(results_dir) / "wu2020"
-table, example = toy_transfer(range(seeds), target_samples, other_samples)
+table, example = toy_transfer(range(n_seeds), target_samples, other_samples)
 write_csv(out / "b_f2_toy.csv", table)
 means = table.groupby("training")["accuracy"].agg(["mean", "std"])
 means.round(3)
@@ -61,7 +61,7 @@ for ax, name in zip(axes[:3], ("task 1", "task 2", "task 3")):
     ax.set(xlim=(-4, 4), ylim=(-4, 4), aspect="equal", title=f"{name} data (seed 0)")
 axes[0].legend(fontsize=7, loc="lower left")
 sns.barplot(data=table, x="training", y="accuracy", hue="training", palette=colors, errorbar=("ci", 95), ax=axes[3])
-axes[3].set(ylim=(0.4, 1.0), xlabel="", title=f"task-1 test accuracy ({seeds} seeds)")
+axes[3].set(ylim=(0.4, 1.0), xlabel="", title=f"task-1 test accuracy ({n_seeds} seeds)")
 axes[3].tick_params(axis="x", labelrotation=15)
 fig.tight_layout()
 save_figure(fig, out / "b_f2_toy")

@@ -41,7 +41,7 @@ cosine = 0.96
 target_samples_per_dim = 1.5
 source_counts = [15, 60, 240]
 noise_levels = [3.0, 0.3]     # noisy target (variance-dominated) and clean target (bias-dominated)
-seeds = 2
+n_seeds = 2
 nonlinear_d = 20
 nonlinear_counts = [10, 80]
 nonlinear_seeds = 1
@@ -63,12 +63,12 @@ m_target = int(target_samples_per_dim * d)
 frames = []
 for weighting, noise in itertools.product(("sum", "mean"), noise_levels):
     t = source_transfer("linear", d=d, kappa=kappa, cosine=cosine, m_target=m_target, source_counts=source_counts,
-                        noise=noise, seeds=range(seeds), loss_weighting=weighting)
+                        noise=noise, seeds=range(n_seeds), loss_weighting=weighting, progress=True)
     frames.append(t.assign(setting=f"linear, {weighting} loss, noise {noise:g}"))
 m_nl = int(target_samples_per_dim * nonlinear_d)
 for kind in ("relu", "classification"):
     t = source_transfer(kind, d=nonlinear_d, kappa=kappa, cosine=cosine, m_target=m_nl, source_counts=nonlinear_counts,
-                        noise=1.0, seeds=range(nonlinear_seeds), loss_weighting="mean")
+                        noise=1.0, seeds=range(nonlinear_seeds), loss_weighting="mean", progress=True)
     frames.append(t.assign(setting=f"{kind}, mean loss, noise 1"))
 table = pd.concat(frames, ignore_index=True)
 write_csv(out / "b_f3_transfer.csv", table)
@@ -87,7 +87,7 @@ for ax, setting in zip(axes.ravel(), settings):
     metric = "error rate" if "classification" in setting else "MSE"
     ax.set(xscale="log", title=setting, xlabel="source samples", ylabel=f"target val. {metric}, MTL - STL")
 fig.suptitle(f"B-F3: d={d}, kappa={kappa:g}, cos={cosine}, target samples={m_target} "
-             f"(nonlinear: d={nonlinear_d}, {m_nl}), r=1, {seeds} seeds")
+             f"(nonlinear: d={nonlinear_d}, {m_nl}), r=1, {n_seeds} seeds")
 fig.tight_layout()
 save_figure(fig, out / "b_f3_transfer")
 

@@ -29,7 +29,7 @@ k = 4
 d = 20
 samples = 30
 widths = [1, 2, 4, 5]
-seeds = 2
+n_seeds = 2
 
 # %%
 import matplotlib.pyplot as plt
@@ -40,7 +40,7 @@ from mtlcore.claims import record_claim
 from mtlcore.transfer import capacity_sweep
 
 out = repo_path(results_dir) / "wu2020"
-table = capacity_sweep(k=k, d=d, m=samples, widths=widths, seeds=range(seeds))
+table = capacity_sweep(k=k, d=d, m=samples, widths=widths, seeds=range(n_seeds))
 write_csv(out / "b_p1_capacity.csv", table)
 table.groupby("r")[["gap", "diff"]].agg(["mean", "max"]).round(4)
 
@@ -57,7 +57,7 @@ axes[1].set(ylabel="val. MSE, MTL - STL", xlabel="shared width r", title="transf
 for ax in axes:
     ax.axvline(k, color="tab:red", ls="--", lw=1)
     ax.text(k, ax.get_ylim()[1], " r = k", color="tab:red", va="top")
-fig.suptitle(f"B-P1: k={k} tasks, d={d}, {samples} samples each, {seeds} seeds")
+fig.suptitle(f"B-P1: k={k} tasks, d={d}, {samples} samples each, {n_seeds} seeds")
 fig.tight_layout()
 save_figure(fig, out / "b_p1_capacity")
 

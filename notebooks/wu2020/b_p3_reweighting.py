@@ -26,7 +26,7 @@
 # %% tags=["parameters"]
 profile = "smoke"
 results_dir = "results/smoke"
-seeds = 2
+n_seeds = 2
 corrupt = [0.0, 0.5, 0.9]
 tasks = 6
 rank = 2
@@ -43,9 +43,9 @@ from mtlcore.claims import record_claim
 from mtlcore.transfer import prop3_check, reweighting_demo
 
 out = repo_path(results_dir) / "wu2020"
-p3 = prop3_check(seeds=range(seeds))
+p3 = prop3_check(seeds=range(n_seeds))
 write_csv(out / "b_p3_prop3.csv", p3)
-rw = pd.concat([reweighting_demo(m=m, d=dim, k=tasks, r=rank, corrupt=corrupt, seeds=range(seeds)) for m in samples],
+rw = pd.concat([reweighting_demo(m=m, d=dim, k=tasks, r=rank, corrupt=corrupt, seeds=range(n_seeds)) for m in samples],
                ignore_index=True)
 write_csv(out / "b_p3_reweighting.csv", rw)
 p3.groupby(["weights", "r"])[["rel_gap", "subspace_sine"]].max()
