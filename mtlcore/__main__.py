@@ -36,12 +36,8 @@ def _parser() -> argparse.ArgumentParser:
             t.add_argument(flag, dest=f.name, type=json.loads, default=None, help='JSON, e.g. {"glue/rte": 2}')
         elif f.name == "tasks":
             t.add_argument(flag, dest=f.name, default=None, help="comma-separated task names")
-        else:
-            kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
-            if "int" in str(f.type):
-                kind = int
-            elif "float" in str(f.type):
-                kind = float
+        else:  # annotations are strings here (postponed evaluation): "int | None", "float", "str"
+            kind = int if str(f.type).startswith("int") else float if str(f.type).startswith("float") else str
             t.add_argument(flag, dest=f.name, type=kind, default=None)
     return p
 
