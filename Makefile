@@ -14,7 +14,7 @@ export MPLBACKEND := Agg
 .PHONY: help install test reproduce notebook wu2020 paper-a report data-check clean clean-cache
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
 install: $(STAMP)  ## create .venv with pinned torch, the locked dependencies and mtlcore (editable); runs once
 
@@ -37,7 +37,7 @@ notebook: install  ## run one notebook: make notebook NB=notebooks/00_quickstart
 	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --only $(NB)
 
 wu2020: install  ## the Paper B (Wu, Zhang, Re 2020) notebooks at PROFILE
-	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --only notebooks/wu2020/*.py
+	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --only notebooks/wu2020/*.py notebooks/wu2020_text/*.py
 
 paper-a: install  ## the Paper A (spine MRI) notebooks at PROFILE
 	@if ls notebooks/paper_a/*.py >/dev/null 2>&1; then \

@@ -99,7 +99,7 @@ def cached_train(cfg: TrainConfig, need_models: bool = False, callbacks=()):
     """`train(cfg)` through the cache. Returns a `RunResult`; its models are loaded from the cached checkpoint
     when `need_models` (the config then must keep checkpoints), else left empty on a cache hit."""
     from .models import MultiTaskModel
-    from .train import RunResult, train
+    from .train import RunResult, run_checkpoint, train
 
     if need_models and not cfg.save_checkpoint:
         raise ValueError("cached_train(need_models=True) needs save_checkpoint=True in the config")
@@ -109,8 +109,8 @@ def cached_train(cfg: TrainConfig, need_models: bool = False, callbacks=()):
         models = {}
         if need_models:
             if cfg.mode == "mtl":
-                models["mtl"] = MultiTaskModel.load(folder / "checkpoint")
+                models["mtl"] = MultiTaskModel.load(run_checkpoint(folder))
             else:
-                models = {t: MultiTaskModel.load(folder / "stl" / t.replace("/", "__") / "checkpoint") for t in cfg.tasks}
+                models = {t: MultiTaskModel.load(run_checkpoint(folder, t)) for t in cfg.tasks}
         return RunResult(metrics, models, folder)
     return train(cfg, out=folder, callbacks=callbacks, overwrite=True)

@@ -98,6 +98,7 @@ class TrainConfig(YamlConfig):
     task_weights: dict[str, float] | None = None
     freeze_encoder: bool = False      # train only heads (+ alignment R_i): Alg. 1's schedule
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
+    alignment_lr: float | None = None # learning rate of the R_i (None: lr)
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
     seed: int = 0
     device: str = "auto"
@@ -118,6 +119,7 @@ class TrainConfig(YamlConfig):
             v = getattr(self, name)
             _check(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
         _check(self.lr > 0, f"lr must be > 0, got {self.lr}")
+        _check(self.alignment_lr is None or self.alignment_lr > 0, f"alignment_lr must be > 0, got {self.alignment_lr}")
         _check(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
         _check(self.sampling in ("proportional", "uniform", "temperature"),

@@ -103,11 +103,20 @@ class Trainer:
             self.optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
 
     def _param_groups(self) -> list[dict]:
-        decay, no_decay = [], []
+        """Weight decay on weight matrices only; the alignment matrices R_i get none (decay would pull them
+        towards 0, not towards their identity init) and their own learning rate if `alignment_lr` is set."""
+        decay, no_decay, align = [], [], []
         for name, p in self.model.named_parameters():
-            if p.requires_grad:
+            if not p.requires_grad:
+                continue
+            if name.startswith("alignment."):
+                align.append(p)
+            else:
                 (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
-        return [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        groups = [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        if align:
+            groups.append({"params": align, "weight_decay": 0.0, "lr": self.cfg.alignment_lr or self.cfg.lr})
+        return groups
 
     # -- pieces callbacks may use --------------------------------------------------------------
 
@@ -224,6 +233,12 @@ class Trainer:
         return saved
 
 
+def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
+    """The best-model checkpoint inside a run folder: `<folder>/checkpoint` (MTL) or `<folder>/stl/<task>/checkpoint`."""
+    folder = Path(folder)
+    return folder / "checkpoint" if task is None else folder / "stl" / task.replace("/", "__") / "checkpoint"
+
+
 def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder: Path | None,
              callbacks: Sequence[Callback], resume: bool) -> tuple[dict, dict, MultiTaskModel]:
     set_seed(cfg.seed)
@@ -270,7 +285,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     models, runs, timing = {}, {}, {}
     for tasks in groups:
         key = tasks[0] if cfg.mode == "stl" else "mtl"
-        sub = None if partial is None else (partial / "stl" / tasks[0].replace("/", "__") if cfg.mode == "stl" else partial)
+        sub = None if partial is None else (run_checkpoint(partial, tasks[0]).parent if cfg.mode == "stl" else partial)
         if sub is not None:
             sub.mkdir(parents=True, exist_ok=True)
         runs[key], timing[key], models[key] = _fit_one(cfg, tasks, train_data, dev_data, sub, callbacks, resume)

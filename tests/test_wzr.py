@@ -89,3 +89,15 @@ def test_alg1_schedule_trains_only_alignment_and_heads(tiny_cfg):
         assert torch.equal(p.detach().cpu(), q), name
     eye = torch.eye(32)
     assert all(not torch.allclose(R.detach().cpu(), eye) for R in model.alignment.R.values())
+
+
+def test_alignment_matrices_get_no_weight_decay_and_their_own_learning_rate(tiny_cfg):
+    from mtlcore.train import Trainer, build_model, prepare_data
+    from mtlcore.encoders import load_tokenizer
+
+    cfg = tiny_cfg.replace(alignment=True, alignment_lr=0.5, weight_decay=0.3)
+    model, tok = build_model(cfg, cfg.tasks)
+    tr, dev = prepare_data(cfg, tok)
+    groups = Trainer(cfg, model, tr, dev).optimizer.param_groups
+    align = [g for g in groups if any(p is model.alignment.R["test__words"] for p in g["params"])]
+    assert len(align) == 1 and align[0]["weight_decay"] == 0.0 and align[0]["initial_lr"] == 0.5
