@@ -23,6 +23,12 @@ from .wzr import svd_task_weights
 SOURCES = ("same covariance", "disjoint subset", "different rotation")
 
 
+def _require(ok: bool, message: str) -> None:
+    """Bad experiment parameters fail at once with the parameter's name, not deep inside a solver."""
+    if not ok:
+        raise ValueError(message)
+
+
 def source_factors(d: int, kappa: float, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The target's covariance factor and the three sources' (B-F3): the same covariance; kappa on a
     disjoint d/10-coordinate subset (same rotation); kappa on the same subset under another rotation."""
@@ -74,6 +80,11 @@ def source_transfer(kind: str = "linear", d: int = 100, kappa: float = 100.0, co
     (y = 1[X theta + eps > 0]). loss_weighting: 'sum' or 'mean' over each task's samples (see `_fit_predict`).
     Columns: kind, loss_weighting, noise, seed, source, m_source, stl, mtl, diff (= mtl - stl; < 0 is positive
     transfer)."""
+    _require(kind in ("linear", "relu", "classification"), f"kind must be linear, relu or classification, got {kind!r}")
+    _require(d >= 20, f"d must be >= 20 (two disjoint d/10-coordinate subsets), got {d}")
+    _require(m_target >= 1 and all(m >= 1 for m in source_counts), "m_target and source_counts must be >= 1")
+    _require(-1 <= cosine <= 1 and kappa >= 1 and r >= 1, f"need -1 <= cosine <= 1, kappa >= 1, r >= 1")
+    _require(set(sources) <= set(SOURCES), f"sources must be among {SOURCES}, got {list(sources)}")
     rows = []
     seeds = list(seeds)
     for seed in tqdm(seeds, desc=f"B-F3 {kind}", disable=not progress, leave=False):
@@ -149,6 +160,8 @@ def capacity_sweep(k: int = 4, d: int = 30, m: int = 40, widths: Sequence[int] =
     """B-P1 (Prop. 1): MTL with shared width r vs STL on k related linear tasks (theta_i = theta_0 +
     relatedness * noise, isotropic inputs). Columns: seed, r, task, gap (||B A_i - theta_i^STL|| /
     ||theta_i^STL||; 0 means no transfer), stl, mtl, diff (validation MSE, MTL - STL)."""
+    _require(k >= 1 and d >= 1 and m >= 1, f"k, d and m must be >= 1, got k={k}, d={d}, m={m}")
+    _require(len(widths) > 0 and all(r >= 1 for r in widths), f"widths must be positive integers, got {list(widths)}")
     rows = []
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -205,6 +218,8 @@ def reweighting_demo(m: int = 80, d: int = 50, k: int = 6, r: int = 2, corrupt: 
     vs alpha = svd_task_weights(X, Y, r). Validation labels are clean. Columns: seed, corrupt, weights, alpha_last
     (alpha of the corrupted task / mean alpha), clean_mse (validation MSE averaged over the k-1 clean tasks),
     all_mse (averaged over all k tasks)."""
+    _require(k >= 2 and 1 <= r < k, f"need k >= 2 tasks and 1 <= r < k, got k={k}, r={r}")
+    _require(all(0 <= p <= 1 for p in corrupt), f"corrupt fractions must be in [0, 1], got {list(corrupt)}")
     rows = []
     for seed in seeds:
         rng = np.random.default_rng(seed)

@@ -3,7 +3,7 @@ import pytest
 
 from mtlcore.theory import (covariance_factor, eq4_objective, eq4_r1, fit_shared, labels, mtl_linear, ols,
                             parameters_with_angle, predict, prop3_subspace, random_orthogonal, sample_inputs)
-from mtlcore.transfer import principal_angle_sine, source_transfer, toy_transfer
+from mtlcore.transfer import capacity_sweep, principal_angle_sine, reweighting_demo, source_transfer, toy_transfer
 
 rng = np.random.default_rng(0)
 
@@ -87,3 +87,14 @@ def test_toy_example_task2_helps_and_task3_hurts():
     table, example = toy_transfer(range(6))
     acc = table.groupby("training")["accuracy"].mean()
     assert acc["task 1 + task 2"] > acc["task 1 alone"] > acc["task 1 + task 3"]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: capacity_sweep(k=0), "k, d and m must be >= 1"),
+    (lambda: source_transfer("linear", d=10), "d must be >= 20"),
+    (lambda: source_transfer("quadratic"), "kind must be"),
+    (lambda: reweighting_demo(k=3, r=3), "1 <= r < k"),
+])
+def test_experiment_parameters_are_checked_up_front(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
