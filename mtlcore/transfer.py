@@ -83,7 +83,7 @@ def source_transfer(kind: str = "linear", d: int = 100, kappa: float = 100.0, co
     _require(kind in ("linear", "relu", "classification"), f"kind must be linear, relu or classification, got {kind!r}")
     _require(d >= 20, f"d must be >= 20 (two disjoint d/10-coordinate subsets), got {d}")
     _require(m_target >= 1 and all(m >= 1 for m in source_counts), "m_target and source_counts must be >= 1")
-    _require(-1 <= cosine <= 1 and kappa >= 1 and r >= 1, f"need -1 <= cosine <= 1, kappa >= 1, r >= 1")
+    _require(-1 <= cosine <= 1 and kappa >= 1 and r >= 1, "need -1 <= cosine <= 1, kappa >= 1 and r >= 1")
     _require(set(sources) <= set(SOURCES), f"sources must be among {SOURCES}, got {list(sources)}")
     rows = []
     seeds = list(seeds)
