@@ -198,23 +198,27 @@ def fit_shared(Xs: list[np.ndarray], ys: list[np.ndarray], r: int, activation: s
     Xt = [torch.as_tensor(X, dtype=torch.float64) for X in Xs]
     yt = [torch.as_tensor(y, dtype=torch.float64) for y in ys]
     gen = torch.Generator().manual_seed(seed)
+
+    def penalised_loss(B: torch.Tensor, A: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        total = l2 * (B.square().sum() + A.square().sum())
+        for i, (X, y) in enumerate(zip(Xt, yt)):
+            h = X @ B
+            out = (torch.relu(h) if activation == "relu" else h) @ A[i] + c[i]
+            total = total + alphas[i] * (torch.nn.functional.binary_cross_entropy_with_logits(out, y, reduction="sum")
+                                         if loss == "logistic" else (out - y).square().sum())
+        return total
+
     best = None
     for _ in range(restarts):
         B = (torch.randn(d, r, generator=gen, dtype=torch.float64) / np.sqrt(d)).requires_grad_()
         A = (torch.randn(k, r, generator=gen, dtype=torch.float64)).requires_grad_()
         c = torch.zeros(k, dtype=torch.float64, requires_grad=bias)
-        params = [B, A] + ([c] if bias else [])
-        opt = torch.optim.LBFGS(params, max_iter=steps, line_search_fn="strong_wolfe", tolerance_grad=1e-10,
-                                tolerance_change=1e-14)
+        opt = torch.optim.LBFGS([B, A] + ([c] if bias else []), max_iter=steps, line_search_fn="strong_wolfe",
+                                tolerance_grad=1e-10, tolerance_change=1e-14)
 
-        def objective():
+        def objective(opt=opt, B=B, A=A, c=c):
             opt.zero_grad()
-            total = l2 * (B.square().sum() + A.square().sum())
-            for i, (X, y) in enumerate(zip(Xt, yt)):
-                h = X @ B
-                out = (torch.relu(h) if activation == "relu" else h) @ A[i] + c[i]
-                total = total + alphas[i] * (torch.nn.functional.binary_cross_entropy_with_logits(out, y, reduction="sum")
-                                             if loss == "logistic" else (out - y).square().sum())
+            total = penalised_loss(B, A, c)
             total.backward()
             return total
 

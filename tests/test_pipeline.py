@@ -3,7 +3,6 @@ import textwrap
 
 import pytest
 
-from mtlcore import TrainConfig
 from mtlcore.cache import cache_key, cached_train
 from mtlcore.claims import record_claim, verdict
 from mtlcore.config import ConfigError, Profile

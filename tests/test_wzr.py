@@ -93,7 +93,6 @@ def test_alg1_schedule_trains_only_alignment_and_heads(tiny_cfg):
 
 def test_alignment_matrices_get_no_weight_decay_and_their_own_learning_rate(tiny_cfg):
     from mtlcore.train import Trainer, build_model, prepare_data
-    from mtlcore.encoders import load_tokenizer
 
     cfg = tiny_cfg.replace(alignment=True, alignment_lr=0.5, weight_decay=0.3)
     model, tok = build_model(cfg, cfg.tasks)
