@@ -105,8 +105,8 @@ class GradientCosineCallback(Callback):
     """Records `task_gradient_cosines` every `every` steps of MTL training (and at step 0).
 
     Each record draws a fresh batch of `batch_size` examples per task (default: the training batch
-    size; its own RNG, so the training
-    run's numbers are unchanged) and evaluates gradients with dropout off. The tidy table
+    size) from its own RNG, so the training run's numbers are unchanged, and evaluates gradients
+    with dropout off. The tidy table
     (step, layer, task_i, task_j, cosine) is written to `<run>/gradient_cosines.csv` after every epoch;
     `overhead` is the fraction of the run's wall time spent here.
     """

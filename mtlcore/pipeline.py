@@ -83,9 +83,10 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         if unknown:
             raise ValueError(f"profile {profile.name!r} sets parameters {unknown} that {source.name} does not declare")
         key = _stamp_key(source, params)
-        if not force and out.is_file() and stamp.is_file() and json.loads(stamp.read_text()).get("key") == key:
+        previous = json.loads(stamp.read_text()) if stamp.is_file() else {}
+        if not force and out.is_file() and previous.get("key") == key:
             return {**row, "status": "up to date", "seconds": round(time.perf_counter() - t0, 1), "error": "",
-                    "ran_seconds": json.loads(stamp.read_text()).get("seconds")}
+                    "ran_seconds": previous.get("seconds")}
         stamp.unlink(missing_ok=True)
         _write(nb, out)
         handler = logging.FileHandler(log, mode="w")

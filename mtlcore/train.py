@@ -30,7 +30,7 @@ from .config import ConfigError, TrainConfig
 from .data import SPLIT_SEED, Examples, get_task, load_task
 from .encoders import load_encoder, load_tokenizer
 from .metrics import task_metrics, task_score
-from .models import MultiTaskModel, count_parameters
+from .models import MultiTaskModel, count_parameters, head_key
 from .provenance import provenance
 from .weighting import make_weighting
 
@@ -233,10 +233,14 @@ class Trainer:
         return saved
 
 
+def stl_folder(folder: str | Path, task: str) -> Path:
+    """Where an STL run folder keeps task `task`'s model: `<folder>/stl/<task with / as __>`."""
+    return Path(folder) / "stl" / head_key(task)
+
+
 def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
     """The best-model checkpoint inside a run folder: `<folder>/checkpoint` (MTL) or `<folder>/stl/<task>/checkpoint`."""
-    folder = Path(folder)
-    return folder / "checkpoint" if task is None else folder / "stl" / task.replace("/", "__") / "checkpoint"
+    return (Path(folder) if task is None else stl_folder(folder, task)) / "checkpoint"
 
 
 def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder: Path | None,
@@ -285,7 +289,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     models, runs, timing = {}, {}, {}
     for tasks in groups:
         key = tasks[0] if cfg.mode == "stl" else "mtl"
-        sub = None if partial is None else (run_checkpoint(partial, tasks[0]).parent if cfg.mode == "stl" else partial)
+        sub = None if partial is None else (stl_folder(partial, tasks[0]) if cfg.mode == "stl" else partial)
         if sub is not None:
             sub.mkdir(parents=True, exist_ok=True)
         runs[key], timing[key], models[key] = _fit_one(cfg, tasks, train_data, dev_data, sub, callbacks, resume)
