@@ -3,6 +3,10 @@
     python -m mtlcore tasks
     python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
     python -m mtlcore train --config run.yaml --out runs/b      # same fields as TrainConfig; flags override
+
+Exit codes: 0 done; 2 bad input (config, flags, data, encoder, --out), nothing written; 1 the run
+failed after it started (divergence, another process writing the same --out, an interruption):
+`<out>.partial/` is left, marked by FAILED.json where the error could be recorded.
 """
 from __future__ import annotations
 
@@ -11,12 +15,24 @@ import dataclasses
 import json
 import sys
 
+from ._io import LockedError
 from .config import ConfigError, TrainConfig
 from .data import DataError, UnknownTaskError
 from .encoders import EncoderError
 
 # flags of `train`: every TrainConfig field, spelled with dashes
 _BOOL = {f.name for f in dataclasses.fields(TrainConfig) if f.type in ("bool", bool)}
+
+
+def _json_mapping(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg} at character {e.pos}): {text!r}; "
+                                         'expected e.g. {"glue/rte": 2, "glue/mrpc": 1}') from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f'expected a JSON object of task: weight, e.g. {{"glue/rte": 2}}, got {text!r}')
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         if f.name in _BOOL:
             t.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
         elif f.name == "task_weights":
-            t.add_argument(flag, dest=f.name, type=json.loads, default=None, help='JSON, e.g. {"glue/rte": 2}')
+            t.add_argument(flag, dest=f.name, type=_json_mapping, default=None,
+                           help='JSON, e.g. {"glue/rte": 2} (with --weighting fixed)')
         elif f.name == "tasks":
             t.add_argument(flag, dest=f.name, default=None, help="comma-separated task names")
         else:  # annotations are strings here (postponed evaluation): "int | None", "float", "str"
@@ -43,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .train import DivergenceError
+
     args = _parser().parse_args(argv)
     try:
         if args.command == "tasks":
@@ -67,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except (DivergenceError, LockedError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the unfinished run is kept in <out>.partial/ (continue it with --resume)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

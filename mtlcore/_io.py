@@ -1,15 +1,25 @@
-"""Small shared helpers: atomic writes, seeding, provenance.
+"""Small shared helpers: atomic writes, locks, seeding, devices.
 
 Every file the project writes goes through `atomic_write_*`, so an interrupted run never leaves
 a half-written JSON/YAML/CSV behind: content goes to a temporary file in the same folder and is
-renamed into place (rename is atomic on POSIX within one filesystem).
+renamed into place (rename is atomic on POSIX within one filesystem). JSON is always valid JSON:
+non-finite floats (an undefined metric) are written as `null`, never as a bare `NaN`.
+
+`FolderLock` gives one writer per run folder or cache entry: an advisory `flock` on
+`<folder>.lock`, which the kernel releases when its holder dies, so a lock can never be left
+stale by a killed process; the file records the holder's pid and host for the error message.
 """
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import math
 import os
 import random
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,8 +50,22 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
-    """Write `obj` as indented JSON atomically; numpy scalars are converted."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    """Write `obj` as indented JSON atomically; numpy scalars are converted and non-finite floats become null."""
+    text = json.dumps(finite_or_none(obj), indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
+
+
+def finite_or_none(obj: Any) -> Any:
+    """`obj` with every NaN/inf float (also numpy floats and arrays) replaced by None, recursively."""
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return finite_or_none(obj.tolist())
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
 
 
 def atomic_torch_save(path: str | Path, obj: Any) -> Path:
@@ -76,6 +100,78 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+class LockedError(RuntimeError):
+    """Another process holds the lock of a run folder or cache entry."""
+
+
+class FolderLock:
+    """Exclusive advisory lock on `<folder>.lock` (one writer per folder; see the module docstring).
+
+        with FolderLock(out):            # raises LockedError at once if another process writes `out`
+            ...
+        with FolderLock(entry, wait=True):   # or waits for it (cache entries: the second reader reuses)
+
+    The lock file is removed on release; a waiter that acquires a file that was removed meanwhile
+    retries on the new one, so two processes never both hold the lock of one folder.
+    """
+
+    def __init__(self, folder: str | Path, wait: bool = False, timeout: float | None = None):
+        self.folder = Path(folder)
+        self.path = self.folder.with_name(self.folder.name + ".lock")
+        self.wait, self.timeout = wait, timeout
+        self._fd: int | None = None
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text().strip() or "unknown process"
+        except OSError:
+            return "unknown process"
+
+    def acquire(self) -> "FolderLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.monotonic()
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if not self.wait or (self.timeout is not None and time.monotonic() - t0 > self.timeout):
+                    raise LockedError(f"{self.folder} is being written by another process ({self.holder()}; "
+                                      f"lock file {self.path}); wait for it to finish or choose another folder") from None
+                time.sleep(0.2)
+                continue
+            try:  # the holder before us may have removed the file after we opened it: lock the current one
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+            self._fd = fd
+            return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "FolderLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 def set_seed(seed: int) -> None:
     """Seed python, numpy and torch, and ask torch for deterministic kernels.
 
@@ -90,10 +186,22 @@ def set_seed(seed: int) -> None:
 
 
 def resolve_device(device: str) -> torch.device:
-    """'auto' -> cuda if available else cpu; anything else is passed to torch.device."""
+    """'auto' -> cuda if available else cpu; anything else must name a device this machine has."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"device: {device!r} is not a device name (auto, cpu, cuda, cuda:1, mps)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} requested but CUDA is not available on this machine (use auto or cpu)")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device: {device!r} requested but this machine has {torch.cuda.device_count()} GPU(s)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device: {device!r} requested but MPS is not available on this machine")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device: {device!r} is not supported (auto, cpu, cuda[:N], mps)")
+    return dev
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -4,10 +4,14 @@
     run = cached_train(TrainConfig(tasks=["glue/rte"], mode="stl", seed=1))   # trains once, then reads
 
 The key hashes the full config (minus display-only fields), the content of the task's data files,
-the encoder's identity and the source code of the `mtlcore` modules that training runs through, so a re-run of a notebook or the
-report reuses earlier training, and any change to data, config or code retrains. Entries are run
-folders under `$MTLCORE_CACHE` (default `.cache/runs/` in the repository); `make clean-cache`
-removes them.
+the encoder's identity, the source code of the `mtlcore` modules that training runs through, and
+what else changes numbers: the device type the config resolves to and torch's thread count (CPU
+kernels reduce in a thread-count-dependent order, so results are bit-identical only at a fixed
+thread count). A re-run of a notebook or the report reuses earlier training, and any change to
+data, config, code, device or thread count retrains. Entries are run folders under
+`$MTLCORE_CACHE` (default `.cache/runs/` in the repository); `make clean-cache` removes them.
+One process fills an entry at a time (`FolderLock`): a second process asking for the same entry
+waits and then reads it instead of training it again.
 """
 from __future__ import annotations
 
@@ -18,11 +22,11 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from ._io import REPO_ROOT
+from ._io import REPO_ROOT, FolderLock, resolve_device
 from .config import TrainConfig
 from .data import get_task, load_task
 
-DISPLAY_ONLY = ("progress", "device")
+DISPLAY_ONLY = ("progress", "device")  # device enters the key as the type it resolves to
 
 
 def cache_root() -> Path:
@@ -30,7 +34,7 @@ def cache_root() -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def _file_digest(path: str, size: int, mtime: float) -> str:
+def _file_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -39,9 +43,9 @@ def _file_digest(path: str, size: int, mtime: float) -> str:
 
 
 def file_digest(path: str | Path) -> str:
-    """sha256 of a file's content (memoised per path, size and mtime)."""
+    """sha256 of a file's content (memoised per path, size, mtime and inode)."""
     st = os.stat(path)
-    return _file_digest(str(path), st.st_size, st.st_mtime)
+    return _file_digest(str(path), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def data_fingerprint(tasks: Sequence[str]) -> dict[str, str]:
@@ -90,8 +94,11 @@ def code_version(modules: tuple[str, ...] | None = None) -> str:
 
 def cache_key(cfg: TrainConfig) -> str:
     settings = {k: v for k, v in cfg.to_dict().items() if k not in DISPLAY_ONLY}
+    import torch
+
     blob = {"config": settings, "data": data_fingerprint(cfg.tasks), "encoder": encoder_fingerprint(cfg.encoder),
-            "code": code_version(TRAINING_MODULES)}
+            "code": code_version(TRAINING_MODULES), "device": resolve_device(cfg.device).type,
+            "threads": torch.get_num_threads()}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -104,13 +111,14 @@ def cached_train(cfg: TrainConfig, need_models: bool = False, callbacks=()):
     if need_models and not cfg.save_checkpoint:
         raise ValueError("cached_train(need_models=True) needs save_checkpoint=True in the config")
     folder = cache_root() / cache_key(cfg)
-    if (folder / "metrics.json").is_file():
-        metrics = json.loads((folder / "metrics.json").read_text())
-        models = {}
-        if need_models:
-            if cfg.mode == "mtl":
-                models["mtl"] = MultiTaskModel.load(run_checkpoint(folder))
-            else:
-                models = {t: MultiTaskModel.load(run_checkpoint(folder, t)) for t in cfg.tasks}
-        return RunResult(metrics, models, folder)
-    return train(cfg, out=folder, callbacks=callbacks, overwrite=True)
+    with FolderLock(folder, wait=True):  # another process filling this entry: wait, then read its result
+        if (folder / "metrics.json").is_file():
+            metrics = json.loads((folder / "metrics.json").read_text())
+            models = {}
+            if need_models:
+                if cfg.mode == "mtl":
+                    models["mtl"] = MultiTaskModel.load(run_checkpoint(folder))
+                else:
+                    models = {t: MultiTaskModel.load(run_checkpoint(folder, t)) for t in cfg.tasks}
+            return RunResult(metrics, models, folder)
+        return train(cfg, out=folder, callbacks=callbacks, overwrite=True, lock=False)

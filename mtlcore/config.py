@@ -1,11 +1,15 @@
 """Experiment configs: dataclasses whose defaults are the schema, round-tripping to YAML.
 
 The same YAML is what the CLI reads (`--config`), what papermill injects into a notebook and what a
-run folder records, so all three run the same thing. Unknown fields are errors, never ignored.
+run folder records, so all three run the same thing. Unknown fields are errors, never ignored, and
+every value is checked against its field's type when the config is built: numbers written as YAML
+strings (`lr: 1e-3` reads as the string '1e-3') are converted, anything else of the wrong type is
+refused with the field's name, before any file or folder is touched.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,6 +72,53 @@ def _check(cond: bool, msg: str) -> None:
         raise ConfigError(msg)
 
 
+def _number(name: str, value: Any, kind: type) -> int | float:
+    """`value` as an int or a finite-or-infinite float, converting numeric strings; bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{name}: expected {'an integer' if kind is int else 'a number'}, got {value!r}")
+    try:
+        x = float(value) if isinstance(value, str) else value
+    except ValueError:
+        raise ConfigError(f"{name}: expected {'an integer' if kind is int else 'a number'}, got {value!r}") from None
+    if kind is int:
+        if isinstance(x, float) and not (math.isfinite(x) and x.is_integer()):
+            raise ConfigError(f"{name}: expected an integer, got {value!r}")
+        return int(x)
+    return float(x)
+
+
+def coerce_fields(config: Any) -> None:
+    """Check (and convert where lossless) every field of a dataclass config against its annotation.
+
+    Understands the annotations used here: str, bool, int, float, `X | None`, list[str], list[int] and
+    dict[str, float]. Raises ConfigError naming the field.
+    """
+    for f in fields(config):
+        value, kind = getattr(config, f.name), str(f.type).replace(" ", "")
+        optional = kind.endswith("|None")
+        kind = kind.removesuffix("|None")
+        if value is None:
+            _check(optional, f"{f.name}: a value is required, got null")
+            continue
+        if kind == "str":
+            _check(isinstance(value, str), f"{f.name}: expected a string, got {value!r}")
+        elif kind == "bool":
+            _check(isinstance(value, bool), f"{f.name}: expected true or false, got {value!r}")
+        elif kind in ("int", "float"):
+            setattr(config, f.name, _number(f.name, value, int if kind == "int" else float))
+        elif kind in ("list[str]", "list[int]"):
+            _check(isinstance(value, (list, tuple)), f"{f.name}: expected a list, got {value!r}")
+            if kind == "list[int]":
+                setattr(config, f.name, [_number(f.name, v, int) for v in value])
+            else:
+                _check(all(isinstance(v, str) for v in value), f"{f.name}: expected a list of strings, got {value!r}")
+                setattr(config, f.name, list(value))
+        elif kind == "dict[str,float]":
+            _check(isinstance(value, dict) and all(isinstance(k, str) for k in value),
+                   f"{f.name}: expected a mapping of name: number, got {value!r}")
+            setattr(config, f.name, {k: _number(f"{f.name}[{k!r}]", v, float) for k, v in value.items()})
+
+
 @dataclass
 class TrainConfig(YamlConfig):
     """One training run: STL (one model per task) or MTL (one shared encoder, a head per task).
@@ -108,6 +159,7 @@ class TrainConfig(YamlConfig):
     def __post_init__(self) -> None:
         if isinstance(self.tasks, str):
             self.tasks = [t.strip() for t in self.tasks.split(",") if t.strip()]
+        coerce_fields(self)
         _check(len(self.tasks) > 0, "tasks: at least one task is needed")
         _check(len(set(self.tasks)) == len(self.tasks), f"tasks: duplicates in {self.tasks}")
         _check(self.mode in ("mtl", "stl"), f"mode must be 'mtl' or 'stl', got {self.mode!r}")
@@ -118,19 +170,48 @@ class TrainConfig(YamlConfig):
         for name in ("max_length", "batch_size", "eval_batch_size", "epochs"):
             v = getattr(self, name)
             _check(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
-        _check(self.lr > 0, f"lr must be > 0, got {self.lr}")
-        _check(self.alignment_lr is None or self.alignment_lr > 0, f"alignment_lr must be > 0, got {self.alignment_lr}")
+        for name in ("lr", "alignment_lr", "temperature"):
+            v = getattr(self, name)
+            _check(v is None or (math.isfinite(v) and v > 0), f"{name} must be a finite number > 0, got {v}")
+        for name in ("weight_decay", "grad_clip"):
+            v = getattr(self, name)
+            _check(math.isfinite(v) and v >= 0, f"{name} must be a finite number >= 0, got {v}")
         _check(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
         _check(self.sampling in ("proportional", "uniform", "temperature"),
                f"sampling must be proportional, uniform or temperature, got {self.sampling!r}")
         _check(isinstance(self.gradient_cosine_every, int) and self.gradient_cosine_every >= 0,
                f"gradient_cosine_every must be an integer >= 0, got {self.gradient_cosine_every!r}")
-        _check(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+        from .weighting import WEIGHTINGS
+
+        _check(self.weighting in WEIGHTINGS, f"weighting must be one of {sorted(WEIGHTINGS)}, got {self.weighting!r}")
+        uses = getattr(WEIGHTINGS[self.weighting], "uses_task_weights", False)
+        if self.task_weights is not None and not uses:
+            raise ConfigError(f"task_weights are given but weighting {self.weighting!r} does not use them; "
+                              f"set weighting: fixed (or drop task_weights)")
+        _check(not uses or self.task_weights is not None,
+               f"weighting {self.weighting!r} needs task_weights: {{task: weight}} for every task")
+        if self.task_weights is not None:
+            w = self.task_weights
+            _check(all(math.isfinite(v) and v >= 0 for v in w.values()),
+                   f"task_weights must be finite and >= 0, got {w}")
+            _check(any(v > 0 for v in w.values()), f"task_weights must not all be zero, got {w}")
+            missing, extra = sorted(set(self.tasks) - set(w)), sorted(set(w) - set(self.tasks))
+            _check(not missing and not extra,
+                   f"task_weights must name exactly the tasks; missing {missing}, not in tasks {extra}")
+        _check(self.device == "auto" or _device_name(self.device),
+               f"device must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}")
 
     def for_task(self, task: str) -> "TrainConfig":
-        """The STL config of one task."""
-        return self.replace(tasks=[task], mode="stl")
+        """The STL config of one task (its task weight, if any, is dropped: one task has nothing to weigh)."""
+        weights = None if self.task_weights is None else {task: self.task_weights[task]}
+        return self.replace(tasks=[task], mode="stl", task_weights=weights)
+
+
+def _device_name(name: str) -> bool:
+    import re
+
+    return re.fullmatch(r"cpu|mps|cuda(:\d+)?", name) is not None
 
 
 
@@ -150,6 +231,7 @@ class Profile(YamlConfig):
     notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        coerce_fields(self)
         _check(isinstance(self.seeds, list) and len(self.seeds) > 0 and all(isinstance(s, int) for s in self.seeds),
                f"seeds must be a non-empty list of integers, got {self.seeds!r}")
         _check(isinstance(self.notebooks, dict), "notebooks must be a mapping of notebook name: parameters")

@@ -4,18 +4,31 @@
 
 Each step samples a task (see `batching.task_schedule`), takes a length-grouped batch of it, and
 back-propagates the weighted loss (`weighting`). After every epoch all tasks are evaluated on dev;
-the epoch with the best GLUE-style average is kept. A run folder is built as `<out>.partial/` and
-renamed to `<out>/` only when complete, so a failed run never looks finished, and `resume=True`
-continues an interrupted one from its last epoch with the same numbers as an uninterrupted run
-(all randomness of an epoch is derived from (seed, epoch)). Callbacks hook analyses (gradient
-cosines, representations) into the loop without changing it.
+the epoch with the best GLUE-style average is kept. Callbacks hook analyses (gradient cosines,
+representations) into the loop without changing it.
+
+What a run folder guarantees (see also the README):
+- Inputs first: config, device, `--out`, tokenizer and every task's data are checked before
+  anything is written.
+- One writer: `<out>.lock` (`FolderLock`) makes a second process writing the same folder fail at
+  once with a clear error.
+- Atomic: the run is built in `<out>.partial/` and renamed to `<out>/` only when complete; with
+  `overwrite=True` the old `<out>/` is replaced only then, so a typo or a kill never loses it. A
+  run that fails leaves `<out>.partial/FAILED.json` with the error; one that is killed leaves
+  `<out>.partial/` (never `<out>/`).
+- Divergence: a non-finite loss, gradient norm or dev output stops the run with `DivergenceError`.
+- Resume: `resume=True` continues `<out>.partial/` from its last epoch, only with the same config
+  (else an error lists the differences), with the same numbers as an uninterrupted run (all
+  randomness of an epoch is derived from (seed, epoch)) and the callbacks' records restored.
 """
 from __future__ import annotations
 
 import copy
 import math
+import os
 import shutil
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -25,7 +38,7 @@ import torch
 from tqdm import tqdm
 
 from . import batching
-from ._io import atomic_torch_save, atomic_write_json, resolve_device, set_seed
+from ._io import FolderLock, atomic_torch_save, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
 from .data import SPLIT_SEED, Examples, get_task, load_task
 from .encoders import load_encoder, load_tokenizer
@@ -35,13 +48,22 @@ from .provenance import provenance
 from .weighting import make_weighting
 
 
+class DivergenceError(RuntimeError):
+    """Training produced a non-finite loss, gradient or output; the message says where."""
+
+
 class Callback:
-    """Hooks called by `Trainer.fit`; override what you need (all are no-ops here)."""
+    """Hooks called by `Trainer.fit`; override what you need (all are no-ops here).
+
+    A callback that records something across the run returns it from `state_dict` (picklable); it is
+    saved with each epoch's checkpoint and handed back to `load_state_dict` on resume."""
 
     def on_train_begin(self, trainer: "Trainer") -> None: ...
     def on_step_end(self, trainer: "Trainer", step: int, task: str, loss: float) -> None: ...
     def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict) -> None: ...
     def on_train_end(self, trainer: "Trainer") -> None: ...
+    def state_dict(self) -> dict | None: return None
+    def load_state_dict(self, state: dict) -> None: ...
 
 
 @dataclass
@@ -90,7 +112,8 @@ class Trainer:
         self.cfg, self.model, self.train_data, self.dev_data = cfg, model, train, dev
         self.callbacks, self.folder, self.pad_id = list(callbacks), folder, pad_id
         self.device = resolve_device(cfg.device)
-        self.weighting = make_weighting(cfg.weighting, list(train), cfg.task_weights)
+        weights = None if cfg.task_weights is None else {t: cfg.task_weights[t] for t in train}
+        self.weighting = make_weighting(cfg.weighting, list(train), weights)
         self.step = 0
         self.model.to(self.device)
         if cfg.freeze_encoder:
@@ -147,6 +170,9 @@ class Trainer:
                 batch = self.to_device(batching.collate(enc, index, self.pad_id))
                 logits = self.model(task=task, **{k: v for k, v in batch.items() if k != "labels"}).logits
                 logits = logits.float().cpu().numpy()
+                if not np.isfinite(logits).all():
+                    raise DivergenceError(f"non-finite model outputs on {task} (dev) after step {self.step}: the "
+                                          "weights diverged; lower lr or check the data and task weights")
                 if outputs is None:
                     outputs = np.empty((len(enc), *logits.shape[1:]), dtype=np.float32)
                 outputs[index] = logits  # batches are length-sorted: put rows back in example order
@@ -181,7 +207,8 @@ class Trainer:
             if last:
                 atomic_torch_save(last, {**state, "model": self.model.state_dict(), "step": self.step,
                                          "optimizer": self.optimizer.state_dict(),
-                                         "scheduler": self.scheduler.state_dict()})
+                                         "scheduler": self.scheduler.state_dict(),
+                                         "callbacks": self._callback_states()})
             for cb in self.callbacks:
                 cb.on_epoch_end(self, epoch, metrics)
         self.model.load_state_dict(state["best_state"])
@@ -209,9 +236,16 @@ class Trainer:
                 queues[task] = batching.length_grouped_batches(data.lengths, cfg.batch_size, rng)
             batch = self.to_device(batching.collate(self.train_data[task], queues[task].pop(), self.pad_id))
             loss = self.batch_loss(task, batch)
+            if not torch.isfinite(loss):
+                raise DivergenceError(f"non-finite loss ({loss.item()}) on task {task} at step {self.step + 1} "
+                                      f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr}) or check the "
+                                      "data, labels and task weights")
             self.weighting.combine({task: loss}).backward()
             if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                if not torch.isfinite(norm):
+                    raise DivergenceError(f"non-finite gradient norm on task {task} at step {self.step + 1} "
+                                          f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr})")
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
@@ -224,12 +258,33 @@ class Trainer:
                 cb.on_step_end(self, self.step, task, value)
         return {t: s / max(n, 1) for t, (s, n) in sums.items()}
 
+    def _callback_keys(self) -> list[str]:
+        """'<class>#<n>': callbacks are matched by kind, so a resumed run may add or drop others."""
+        seen: dict[str, int] = {}
+        keys = []
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            seen[name] = seen.get(name, -1) + 1
+            keys.append(f"{name}#{seen[name]}")
+        return keys
+
+    def _callback_states(self) -> dict:
+        return {key: st for key, cb in zip(self._callback_keys(), self.callbacks) if (st := cb.state_dict()) is not None}
+
     def _restore(self, path: Path) -> dict:
-        saved = torch.load(path, weights_only=False)
+        try:
+            saved = torch.load(path, weights_only=False)
+        except Exception as e:  # a truncated or foreign file: say which, not a pickle traceback
+            raise ConfigError(f"{path}: cannot read the resume checkpoint ({type(e).__name__}: {e}); "
+                              "delete it to restart the run from scratch") from None
         self.model.load_state_dict(saved.pop("model"))
         self.optimizer.load_state_dict(saved.pop("optimizer"))
         self.scheduler.load_state_dict(saved.pop("scheduler"))
         self.step = saved.pop("step")
+        states = saved.pop("callbacks", {})
+        for key, cb in zip(self._callback_keys(), self.callbacks):
+            if key in states:
+                cb.load_state_dict(states[key])
         return saved
 
 
@@ -245,6 +300,8 @@ def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
 
 def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder: Path | None,
              callbacks: Sequence[Callback], resume: bool) -> tuple[dict, dict, MultiTaskModel]:
+    if resume and folder is not None and (done := _finished(cfg, folder)) is not None:
+        return done  # an STL sub-run that completed before the interruption
     set_seed(cfg.seed)
     model, tokenizer = build_model(cfg, tasks)
     if cfg.gradient_cosine_every and len(tasks) > 1:
@@ -255,51 +312,142 @@ def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder:
                       pad_id=tokenizer.pad_token_id or 0)
     metrics = trainer.fit(resume=resume)
     if folder is not None:
-        atomic_write_json(folder / "metrics.json", metrics)
-        atomic_write_json(folder / "timing.json", trainer.timing)
         if cfg.save_checkpoint:
             model.save(folder / "checkpoint")
             tokenizer.save_pretrained(folder / "checkpoint" / "encoder")
-            (folder / "last.pt").unlink(missing_ok=True)
+        atomic_write_json(folder / "timing.json", trainer.timing)
+        atomic_write_json(folder / "metrics.json", metrics)  # last: its presence marks the sub-run complete
+        (folder / "last.pt").unlink(missing_ok=True)
     return metrics, trainer.timing, model
 
 
+def _finished(cfg: TrainConfig, folder: Path) -> tuple[dict, dict, MultiTaskModel | None] | None:
+    """(metrics, timing, model) of a sub-run folder that completed, else None."""
+    import json
+
+    if not (folder / "metrics.json").is_file() or (folder / "last.pt").exists():
+        return None
+    model = MultiTaskModel.load(folder / "checkpoint") if cfg.save_checkpoint else None
+    return (json.loads((folder / "metrics.json").read_text()), json.loads((folder / "timing.json").read_text()), model)
+
+
+# fields that change no number: a resumed run may differ in these
+RESUME_FREE = ("progress",)
+
+
+def config_differences(saved: TrainConfig, cfg: TrainConfig) -> list[str]:
+    """'field: saved -> new' for every field (but display-only ones) in which two configs differ;
+    devices are compared by what they resolve to here."""
+    a, b = saved.to_dict(), cfg.to_dict()
+    out = []
+    for k in a:
+        if k in RESUME_FREE or a[k] == b[k]:
+            continue
+        if k == "device" and resolve_device(a[k]).type == resolve_device(b[k]).type:
+            continue
+        out.append(f"{k}: {a[k]!r} -> {b[k]!r}")
+    return out
+
+
+def check_out(out: str | Path) -> Path:
+    """Refuse an `--out` that cannot become a run folder (a file, or under a file), before anything is written."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--out {folder} is a file, not a folder")
+    partial = Path(f"{out}.partial")
+    if partial.exists() and not partial.is_dir():
+        raise ConfigError(f"--out: {partial} is a file; remove it or choose another folder")
+    parent = folder.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {folder}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {folder}: {parent} is not writable")
+    return folder
+
+
 def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[Callback] = (),
-          resume: bool = False, overwrite: bool = False) -> RunResult:
+          resume: bool = False, overwrite: bool = False, lock: bool = True) -> RunResult:
     """Train what `cfg` describes; write the run folder `out` (if given) and return metrics and models.
 
-    Everything that can be wrong with the inputs (tasks, data files, encoder) fails before any file
-    is written. With `mode='stl'` one model per task is trained into `out/stl/<task>/`.
+    See the module docstring for what the run folder guarantees. With `mode='stl'` one model per task
+    is trained into `out/stl/<task>/`. `lock=False` is for a caller that already holds `FolderLock(out)`.
     """
+    try:
+        resolve_device(cfg.device)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    if out is not None:
+        check_out(out)
+        if Path(out).is_dir() and not overwrite:
+            raise ConfigError(f"--out {out} already exists; pass --overwrite to replace it (the old run is kept "
+                              "until the new one is complete) or choose another folder")
     tokenizer = load_tokenizer(cfg.encoder)
     train_data, dev_data = prepare_data(cfg, tokenizer)
-    folder = partial = None
-    if out is not None:
-        folder, partial = Path(out), Path(f"{out}.partial")
-        if folder.exists():
-            if not overwrite:
-                raise ConfigError(f"--out {folder} already exists; pass --overwrite or choose another folder")
-            shutil.rmtree(folder)
-        if partial.exists() and not resume:
-            shutil.rmtree(partial)
-        partial.mkdir(parents=True, exist_ok=True)
-        cfg.to_yaml(partial / "config.yaml")
-        atomic_write_json(partial / "provenance.json", provenance())
-    groups = [[t] for t in cfg.tasks] if cfg.mode == "stl" else [list(cfg.tasks)]
-    models, runs, timing = {}, {}, {}
-    for tasks in groups:
-        key = tasks[0] if cfg.mode == "stl" else "mtl"
-        sub = None if partial is None else (stl_folder(partial, tasks[0]) if cfg.mode == "stl" else partial)
-        if sub is not None:
-            sub.mkdir(parents=True, exist_ok=True)
-        runs[key], timing[key], models[key] = _fit_one(cfg, tasks, train_data, dev_data, sub, callbacks, resume)
-    metrics = runs["mtl"] if cfg.mode == "mtl" else _combine_stl(runs)
-    metrics = {"mode": cfg.mode, **metrics}
+    if out is None:
+        return _train_into(cfg, None, train_data, dev_data, callbacks, resume)
+    folder_lock = FolderLock(out) if lock else None
+    if folder_lock:
+        folder_lock.acquire()
+    try:
+        return _train_into(cfg, Path(out), train_data, dev_data, callbacks, resume, overwrite)
+    finally:
+        if folder_lock:
+            folder_lock.release()
+
+
+def _train_into(cfg: TrainConfig, folder: Path | None, train_data: dict, dev_data: dict,
+                callbacks: Sequence[Callback], resume: bool, overwrite: bool = False) -> RunResult:
+    partial = None if folder is None else Path(f"{folder}.partial")
+    if partial is not None:  # under the lock now: look again, then prepare <out>.partial
+        if folder.exists() and not overwrite:
+            raise ConfigError(f"--out {folder} already exists; pass --overwrite or choose another folder")
+        if resume and partial.is_dir() and (partial / "config.yaml").is_file():
+            diff = config_differences(TrainConfig.from_yaml(partial / "config.yaml"), cfg)
+            if diff:
+                raise ConfigError(f"--resume: {partial} was started with another config; differences (saved -> "
+                                  f"now): {'; '.join(diff)}. Resume with the saved config, or drop --resume to restart")
+            (partial / "FAILED.json").unlink(missing_ok=True)
+        else:
+            if partial.exists():
+                shutil.rmtree(partial)
+            partial.mkdir(parents=True)
+            cfg.to_yaml(partial / "config.yaml")
+            atomic_write_json(partial / "provenance.json", provenance())
+    try:
+        groups = [[t] for t in cfg.tasks] if cfg.mode == "stl" else [list(cfg.tasks)]
+        models, runs, timing = {}, {}, {}
+        for tasks in groups:
+            key = tasks[0] if cfg.mode == "stl" else "mtl"
+            sub = None if partial is None else (stl_folder(partial, tasks[0]) if cfg.mode == "stl" else partial)
+            if sub is not None:
+                sub.mkdir(parents=True, exist_ok=True)
+            runs[key], timing[key], models[key] = _fit_one(cfg, tasks, train_data, dev_data, sub, callbacks, resume)
+        metrics = runs["mtl"] if cfg.mode == "mtl" else _combine_stl(runs)
+        metrics = {"mode": cfg.mode, **metrics}
+    except BaseException as e:
+        if partial is not None and partial.is_dir():
+            atomic_write_json(partial / "FAILED.json", {"error": f"{type(e).__name__}: {e}",
+                                                        "traceback": traceback.format_exc(limit=8).splitlines(),
+                                                        "time": time.strftime("%Y-%m-%d %H:%M:%S")})
+        raise
     if partial is not None:
-        atomic_write_json(partial / "metrics.json", metrics)
         atomic_write_json(partial / "timing.json", _sum_timing(timing))
-        partial.rename(folder)
-    return RunResult(metrics, models, folder)
+        atomic_write_json(partial / "metrics.json", metrics)
+        _replace(partial, folder)
+    return RunResult(metrics, {k: m for k, m in models.items() if m is not None}, folder)
+
+
+def _replace(partial: Path, folder: Path) -> None:
+    """Move the complete `partial` to `folder`; an existing `folder` is set aside first and deleted after."""
+    old = None
+    if folder.exists():
+        old = folder.with_name(f"{folder.name}.replaced-{os.getpid()}")
+        folder.rename(old)
+    partial.rename(folder)
+    if old is not None:
+        shutil.rmtree(old)
 
 
 def _combine_stl(runs: dict[str, dict]) -> dict:

@@ -6,6 +6,7 @@ SVD reweighting of Wu et al. 2020 Alg. 2 via `FixedWeighting`) register here.
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping, Protocol, Sequence
 
 import torch
@@ -33,6 +34,8 @@ class FixedWeighting:
 
     alpha is rescaled to mean 1 over the tasks so the learning rate keeps its meaning."""
 
+    uses_task_weights = True
+
     def __init__(self, tasks: Sequence[str], weights: Mapping[str, float] | None = None, normalise: bool = True):
         if weights is None:
             raise ValueError("weighting 'fixed' needs task_weights: {task: alpha}")
@@ -40,8 +43,10 @@ class FixedWeighting:
         extra = sorted(set(weights) - set(tasks))
         if missing or extra:
             raise ValueError(f"task_weights must name exactly the tasks; missing {missing}, unknown {extra}")
-        if any(w < 0 for w in weights.values()):
-            raise ValueError(f"task_weights must be >= 0, got {dict(weights)}")
+        if not all(math.isfinite(w) and w >= 0 for w in weights.values()):
+            raise ValueError(f"task_weights must be finite and >= 0, got {dict(weights)}")
+        if not any(w > 0 for w in weights.values()):
+            raise ValueError(f"task_weights must not all be zero, got {dict(weights)}")
         total = sum(weights[t] for t in tasks)
         scale = len(tasks) / total if normalise and total > 0 else 1.0
         self.alpha = {t: float(weights[t]) * scale for t in tasks}

@@ -6,7 +6,7 @@ import torch
 
 
 def test_yaml_round_trip(tmp_path):
-    cfg = TrainConfig(tasks="glue/rte, glue/mrpc", mode="stl", max_train=10, task_weights={"glue/rte": 2.0, "glue/mrpc": 1.0})
+    cfg = TrainConfig(tasks="glue/rte, glue/mrpc", mode="stl", max_train=10, weighting="fixed", task_weights={"glue/rte": 2.0, "glue/mrpc": 1.0})
     assert cfg.tasks == ["glue/rte", "glue/mrpc"]
     cfg.to_yaml(tmp_path / "c.yaml")
     assert TrainConfig.from_yaml(tmp_path / "c.yaml") == cfg
