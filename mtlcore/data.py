@@ -5,8 +5,12 @@ metrics and a loader that returns `{"train": Examples, "dev": Examples}` read fr
 (`data/` of the repository, or `$MTLCORE_DATA`). Later task families (radiology) register
 themselves with `register_task` and are used unchanged by the trainer and the notebooks.
 
-Readers are strict: a wrong column count, an unknown label, an empty text or a non-finite score
-raises `DataError` naming the file and line. Where a task has a single labelled file
+Readers are strict: a wrong column count, an unknown label, an empty text, a non-finite or
+out-of-range score, a byte that is not in the file's encoding or a field longer than the csv
+module allows raises `DataError` naming the file and line; an empty or header-only file, a class
+file without examples and a split whose labels leave a class task with one class are refused
+naming the file or task. Every data file read is noted in the file named by `$MTLCORE_READ_LOG`
+(if set), which is how the pipeline knows which data each notebook depends on. Where a task has a single labelled file
 (SentEval MR/CR/SUBJ/MPQA, and GLUE QNLI whose train set is not available offline) the dev set
 is a stratified 10% split drawn with the fixed seed `SPLIT_SEED`, independent of the run seed, so
 every run and every notebook sees the same dev set.
@@ -119,7 +123,35 @@ def data_root() -> Path:
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(name: str, root: str) -> dict[str, Examples]:
-    return get_task(name).loader(Path(root))
+    spec = get_task(name)
+    return check_splits(spec, spec.loader(Path(root)))
+
+
+def check_splits(spec: TaskSpec, splits: dict[str, Examples]) -> dict[str, Examples]:
+    """Refuse splits a model cannot learn from or be scored on: a missing or empty split, class ids out
+    of range, a class task whose training labels hold one class, multi-label targets other than 0/1."""
+    for split in ("train", "dev"):
+        if split not in splits:
+            raise DataError(f"task {spec.name}: its loader returned no {split!r} split")
+    for split, ex in splits.items():
+        where = f"task {spec.name}, {split} split ({ex.source})"
+        if len(ex) == 0:
+            raise DataError(f"{where}: no examples")
+        labels = ex.labels
+        if spec.kind == "classification":
+            n = len(spec.label_names or ())
+            if labels.ndim != 1 or labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n:
+                raise DataError(f"{where}: class ids must be integers in [0, {n}), got {np.unique(labels)[:10]}")
+            if split == "train" and len(np.unique(labels)) < 2:
+                only = spec.label_names[int(labels[0])]
+                raise DataError(f"{where}: every training label is {only!r}; a class task needs at least two classes "
+                                "(is a class file empty?)")
+        elif spec.kind == "multilabel":
+            if labels.ndim != 2 or labels.shape[1] != spec.num_outputs or not np.isin(labels, (0, 1)).all():
+                raise DataError(f"{where}: multi-label targets must be an (n, {spec.num_outputs}) array of 0/1")
+        elif not np.isfinite(labels).all():
+            raise DataError(f"{where}: non-finite regression targets")
+    return splits
 
 
 def load_task(name: str, root: str | Path | None = None) -> dict[str, Examples]:
@@ -137,7 +169,27 @@ load_task.cache_clear = _load_cached.cache_clear  # type: ignore[attr-defined]
 def _require(path: Path) -> Path:
     if not path.is_file():
         raise DataError(f"{path}: file not found (is the data root right? see data/README.md)")
+    note_read(path)
     return path
+
+
+def note_read(path: str | Path) -> None:
+    """Append `path` to the read log `$MTLCORE_READ_LOG` (set by the pipeline while a notebook runs)."""
+    log = os.environ.get("MTLCORE_READ_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{Path(path).resolve()}\n")
+
+
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """The whole file decoded; a byte sequence invalid in `encoding` raises DataError with its line."""
+    data = _require(path).read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid {encoding} (byte {data[e.start]:#04x} at offset {e.start}); "
+                        "is the file in another encoding?") from None
 
 
 def read_tsv(path: Path, n_columns: int | None = None, header: bool = True,
@@ -147,10 +199,13 @@ def read_tsv(path: Path, n_columns: int | None = None, header: bool = True,
     Returns (header or None, [(line_number, fields), ...]); line numbers are 1-based as an editor
     shows them.
     """
+    import io
+
     rows: list[tuple[int, list[str]]] = []
     cols = None
-    with open(_require(path), encoding=encoding, newline="") as f:
-        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+    reader = csv.reader(io.StringIO(read_text(path, encoding), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    lineno = 0
+    try:
         for lineno, fields in enumerate(reader, start=1):
             if header and cols is None:
                 cols = fields
@@ -161,18 +216,23 @@ def read_tsv(path: Path, n_columns: int | None = None, header: bool = True,
             if n_columns is not None and len(fields) != n_columns:
                 raise DataError(f"{path}:{lineno}: expected {n_columns} tab-separated columns, got {len(fields)}")
             rows.append((lineno, fields))
+    except csv.Error as e:
+        raise DataError(f"{path}:{lineno + 1}: unreadable row ({e})") from None
     if header and cols is None:
         raise DataError(f"{path}: empty file (expected a header line)")
+    if not rows:
+        raise DataError(f"{path}: no examples" + (" (header only)" if header else " (empty file)"))
     return cols, rows
 
 
 def read_lines(path: Path, encoding: str = "utf-8") -> list[tuple[int, str]]:
     """Lines of a one-example-per-line file. Splits on '\\n' only: some latin-1 files contain
     byte 0x85, which `str.splitlines` would wrongly treat as a line break."""
-    text = _require(path).read_bytes().decode(encoding)
-    lines = text.split("\n")
+    lines = read_text(path, encoding).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if not any(line.strip() for line in lines):
+        raise DataError(f"{path}: no examples (empty file)")
     return [(i, line.rstrip("\r")) for i, line in enumerate(lines, start=1)]
 
 
@@ -190,13 +250,15 @@ def _class(path: Path, lineno: int, value: str, names: Sequence[str]) -> int:
         raise DataError(f"{path}:{lineno}: bad label {value!r}; expected one of {list(names)}") from None
 
 
-def _score(path: Path, lineno: int, value: str) -> float:
+def _score(path: Path, lineno: int, value: str, bounds: tuple[float, float] | None = None) -> float:
     try:
         x = float(value)
     except ValueError:
         raise DataError(f"{path}:{lineno}: bad score {value!r}; expected a number") from None
     if not math.isfinite(x):
         raise DataError(f"{path}:{lineno}: non-finite score {value!r}")
+    if bounds is not None and not bounds[0] <= x <= bounds[1]:
+        raise DataError(f"{path}:{lineno}: score {value!r} outside the task's range [{bounds[0]}, {bounds[1]}]")
     return x
 
 
@@ -207,8 +269,10 @@ def _column(path: Path, header: list[str], name: str) -> int:
 
 
 def read_glue_tsv(path: Path, text_columns: Sequence[str | int], label_column: str | int,
-                  label_names: Sequence[str] | None, header: bool = True, n_columns: int | None = None) -> Examples:
-    """A GLUE-format TSV -> Examples. Columns are header names, or indices when header=False."""
+                  label_names: Sequence[str] | None, header: bool = True, n_columns: int | None = None,
+                  score_range: tuple[float, float] | None = None) -> Examples:
+    """A GLUE-format TSV -> Examples. Columns are header names, or indices when header=False;
+    regression scores (label_names None) must lie in `score_range` if given."""
     cols, rows = read_tsv(path, n_columns=n_columns, header=header)
     idx = (lambda c: _column(path, cols, c)) if header else (lambda c: int(c))
     t_idx = [idx(c) for c in text_columns]
@@ -216,7 +280,7 @@ def read_glue_tsv(path: Path, text_columns: Sequence[str | int], label_column: s
     texts, labels = [], []
     for lineno, f in rows:
         texts.append(tuple(_text(path, lineno, f[i]) for i in t_idx))
-        labels.append(_score(path, lineno, f[l_idx]) if label_names is None
+        labels.append(_score(path, lineno, f[l_idx], score_range) if label_names is None
                       else _class(path, lineno, f[l_idx], label_names))
     dtype = np.float32 if label_names is None else np.int64
     return Examples(texts, np.asarray(labels, dtype=dtype), str(path))
@@ -230,11 +294,14 @@ def read_labelled_lines(files: dict[str, Path], label_names: Sequence[str], enco
     """
     texts, labels = [], []
     for label, path in files.items():
+        before = len(texts)
         for lineno, line in read_lines(path, encoding):
             if not line.strip():
                 continue
             texts.append((_text(path, lineno, line),))
             labels.append(list(label_names).index(label))
+        if len(texts) == before:
+            raise DataError(f"{path}: no examples of class {label!r}")
     return Examples(texts, np.asarray(labels, dtype=np.int64), ", ".join(map(str, files.values())))
 
 
@@ -279,10 +346,11 @@ BINARY = ("0", "1")
 
 
 def _glue(name: str, folder: str, text_cols, label_col, labels, metrics, desc: str,
-          header: bool = True, n_columns: int | None = None, single_file: bool = False) -> TaskSpec:
+          header: bool = True, n_columns: int | None = None, single_file: bool = False,
+          score_range: tuple[float, float] | None = None) -> TaskSpec:
     def load(root: Path) -> dict[str, Examples]:
         read = functools.partial(read_glue_tsv, text_columns=text_cols, label_column=label_col,
-                                 label_names=labels, header=header, n_columns=n_columns)
+                                 label_names=labels, header=header, n_columns=n_columns, score_range=score_range)
         if single_file:
             return stratified_split(read(root / "glue" / folder / "dev.tsv"))
         return {split: read(root / "glue" / folder / f"{split}.tsv") for split in ("train", "dev")}
@@ -312,7 +380,7 @@ def _register_builtin() -> None:
         _glue("qnli", "QNLI", ["question", "sentence"], "label", ENTAIL, ("accuracy",), "question-answer entailment",
               single_file=True),
         _glue("stsb", "STS-B", ["sentence1", "sentence2"], "score", None, ("pearson", "spearman"),
-              "semantic similarity (0-5)"),
+              "semantic similarity (0-5)", score_range=(0.0, 5.0)),
         _glue("wnli", "WNLI", ["sentence1", "sentence2"], "label", BINARY, ("accuracy",), "Winograd entailment"),
         _senteval("mr", {"neg": "MR/rt-polarity.neg", "pos": "MR/rt-polarity.pos"}, ("neg", "pos"),
                   "movie-review polarity", encoding="latin-1"),

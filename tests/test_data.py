@@ -58,7 +58,7 @@ def test_latin1_file_with_nel_bytes_is_split_on_newlines_only(tmp_path):
     ("sentence1\tsentence2\tlabel\na\tb\tentailment\nonly two\tcols\n", r"bad\.tsv:3: expected 3 tab-separated columns, got 2"),
     ("sentence1\tsentence2\tlabel\na\tb\tmaybe\n", r"bad\.tsv:2: bad label 'maybe'"),
     ("sentence1\tsentence2\tlabel\na\t  \tentailment\n", r"bad\.tsv:2: empty text"),
-    ("sentence1\tlabelx\n", r"bad\.tsv:1: missing column 'sentence2'"),
+    ("sentence1\tlabelx\na\t1\n", r"bad\.tsv:1: missing column 'sentence2'"),
 ])
 def test_malformed_tsv_names_file_and_line(tmp_path, body, message):
     p = _write(tmp_path, "bad.tsv", body)
@@ -84,3 +84,39 @@ def test_missing_file_and_blank_lines(tmp_path):
 def test_unknown_task_suggests_close_names():
     with pytest.raises(UnknownTaskError, match=r"unknown task 'glue/mrcp'.*Did you mean glue/mrpc"):
         get_task("glue/mrcp")
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"sentence\tlabel\ngood\t1\nna\xefve \xff\t0\n", r"x\.tsv:3: not valid utf-8"),
+    (b"sentence\tlabel\n", r"x\.tsv: no examples \(header only\)"),
+    (b"", r"x\.tsv: empty file"),
+    (b"sentence\tlabel\ngood\t1\n" + b"a" * 200_000 + b"\t0\n", r"x\.tsv:3: unreadable row \(field larger than field limit"),
+])
+def test_unreadable_files_name_file_and_line(tmp_path, body, message):
+    p = _write(tmp_path, "x.tsv", body)
+    with pytest.raises(DataError, match=message):
+        read_glue_tsv(p, ["sentence"], "label", ("0", "1"))
+
+
+def test_empty_class_file_and_out_of_range_score(tmp_path):
+    pos, neg = _write(tmp_path, "a.pos", "good\n"), _write(tmp_path, "a.neg", "\n  \n")
+    with pytest.raises(DataError, match=r"a\.neg: no examples"):
+        read_labelled_lines({"neg": neg, "pos": pos}, ("neg", "pos"), "utf-8")
+    sts = _write(tmp_path, "sts.tsv", "sentence1\tsentence2\tscore\na\tb\t1.5\nc\td\t17.5\n")
+    with pytest.raises(DataError, match=r"sts\.tsv:3: score '17.5' outside the task's range \[0.0, 5.0\]"):
+        read_glue_tsv(sts, ["sentence1", "sentence2"], "score", None, score_range=(0.0, 5.0))
+
+
+def test_a_one_class_training_split_is_refused(tmp_path):
+    import numpy as np
+
+    from mtlcore.data import Examples, TaskSpec, check_splits
+
+    spec = TaskSpec("t/one", "classification", ("s",), ("accuracy",), ("neg", "pos"), lambda root: {})
+    one = Examples([("a",), ("b",)], np.array([1, 1]), "f.txt")
+    with pytest.raises(DataError, match="every training label is 'pos'"):
+        check_splits(spec, {"train": one, "dev": one})
+    with pytest.raises(DataError, match=r"class ids must be integers in \[0, 2\)"):
+        check_splits(spec, {"train": Examples([("a",), ("b",)], np.array([0, 2]), "f"), "dev": one})
+    with pytest.raises(DataError, match="no 'dev' split"):
+        check_splits(spec, {"train": one})
