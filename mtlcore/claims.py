@@ -2,11 +2,14 @@
 
 A notebook computes its verdict from its own results and records it with `record_claim`; the
 report (`results/<profile>/report.html`) collects every `claims/*.json`. Verdicts:
-`reproduced`, `partly`, `not reproduced`, `not run`.
+`reproduced`, `partly`, `not reproduced`, `not run`; the report shows `failed` instead of any
+verdict for an item whose notebook failed or did not finish in the latest pipeline run (each claim
+records the notebook that wrote it, `$MTLCORE_NOTEBOOK`, set by the pipeline).
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ._io import atomic_write_json, repo_path
@@ -26,7 +29,7 @@ def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, chec
     from .provenance import git_commit, package_versions
 
     entry = {"item": item, "paper": paper, "ours": ours, "checks": {k: bool(v) for k, v in checks.items()},
-             "verdict": verdict(checks), "artefacts": artefacts or [],
+             "verdict": verdict(checks), "artefacts": artefacts or [], "notebook": os.environ.get("MTLCORE_NOTEBOOK"),
              "provenance": {"git_commit": git_commit(), "packages": package_versions()}}
     atomic_write_json(repo_path(results_dir) / "claims" / f"{item}.json", entry)
     return entry

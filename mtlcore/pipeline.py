@@ -7,10 +7,15 @@
 Each notebook's jupytext `.py` source is executed into `results/<profile>/<name>.ipynb` with the
 profile's parameters injected (`mtlcore.config.Profile.parameters`). A notebook whose source,
 parameters, mtlcore code and data are unchanged since its last successful run is not run again
-(its stamp is in `results/<profile>/.stamps/`). A failing notebook is kept with its error and the
+(its stamp is in `results/<profile>/.stamps/`). "Data" is what the notebook actually read: while
+it runs, every data file mtlcore opens is logged (`$MTLCORE_READ_LOG`, see `mtlcore.data`) and the
+stamp keeps each file's digest, so editing a file re-runs exactly the notebooks that read it,
+wherever the data root is (`$MTLCORE_DATA`). A failing notebook is kept with its error and the
 others still run; `results/<profile>/logs/<name>.log` holds each notebook's output. The summary
-(printed, and `summary.json`) lists what ran, how long and what failed, and the exit code is
-non-zero if anything failed. Finally `report.md` / `report.html` are rebuilt from the results.
+(`summary.json`) is rewritten before and after each notebook, so a notebook that is running or
+was killed shows as such; the report never shows an older verdict for a notebook that failed or
+did not finish. The exit code is non-zero if anything failed. Finally `report.md` /
+`report.html` are rebuilt from the results.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -51,19 +57,47 @@ def load_profile(name: str) -> Profile:
     return Profile.from_yaml(path)
 
 
-def _data_version() -> str:
-    manifest = REPO_ROOT / "data" / "MANIFEST.sha256"
-    return file_digest(manifest) if manifest.is_file() else "no-manifest"
-
-
 def _stamp_key(source: Path, params: dict) -> str:
-    blob = json.dumps({"source": file_digest(source), "params": params, "code": code_version(), "data": _data_version()},
-                      sort_keys=True, default=str)
+    blob = json.dumps({"source": file_digest(source), "params": params, "code": code_version(),
+                       "data_root": os.environ.get("MTLCORE_DATA", "")}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def run_notebook(source: Path, profile: Profile, results: Path, force: bool = False) -> dict:
-    """Execute one notebook unless its stamp is current; returns a summary row."""
+def _digests(paths) -> dict[str, str]:
+    return {p: (file_digest(p) if Path(p).is_file() else "missing") for p in sorted(set(paths))}
+
+
+def _data_unchanged(stamp: dict) -> bool:
+    """Every data file the notebook read last time still has the content it had then."""
+    recorded = stamp.get("data")
+    return isinstance(recorded, dict) and _digests(recorded) == recorded
+
+
+def update_summary(results: Path, rows: list[dict], profile: Profile, seconds: float | None = None,
+                   keep: set[str] | None = None) -> dict:
+    """Merge `rows` into `results/summary.json` (rows of other notebooks are kept, or only those named in
+    `keep`) and write it atomically."""
+    path = results / "summary.json"
+    old = {}
+    if path.is_file():
+        try:
+            old = {r["notebook"]: r for r in json.loads(path.read_text()).get("notebooks", [])}
+        except (json.JSONDecodeError, KeyError, TypeError):
+            old = {}
+    if keep is not None:
+        old = {k: r for k, r in old.items() if k in keep}
+    old.update({r["notebook"]: r for r in rows})
+    notebooks = sorted(old.values(), key=lambda r: r["notebook"])
+    summary = {"profile": profile.name, "seconds": seconds, "notebooks": notebooks,
+               "failed": [r["notebook"] for r in notebooks if r["status"] in ("failed", "running")],
+               "provenance": provenance()}
+    atomic_write_json(path, summary)
+    return summary
+
+
+def run_notebook(source: Path, profile: Profile, results: Path, force: bool = False, on_start=None) -> dict:
+    """Execute one notebook unless its stamp is current; returns a summary row. `on_start(row)` is called
+    with a 'running' row just before the notebook executes (the pipeline records it in summary.json)."""
     import jupytext
     import papermill as pm
 
@@ -84,24 +118,36 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
             raise ValueError(f"profile {profile.name!r} sets parameters {unknown} that {source.name} does not declare")
         key = _stamp_key(source, params)
         previous = json.loads(stamp.read_text()) if stamp.is_file() else {}
-        if not force and out.is_file() and previous.get("key") == key:
+        if not force and out.is_file() and previous.get("key") == key and _data_unchanged(previous):
             return {**row, "status": "up to date", "seconds": round(time.perf_counter() - t0, 1), "error": "",
                     "ran_seconds": previous.get("seconds")}
         stamp.unlink(missing_ok=True)
+        if on_start is not None:
+            on_start({**row, "status": "running", "seconds": 0.0, "error": "did not finish (killed or still running)"})
         _write(nb, out)
         handler = logging.FileHandler(log, mode="w")
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         logger = logging.getLogger("papermill")
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        reads = stamp.with_suffix(".reads")
+        reads.parent.mkdir(parents=True, exist_ok=True)
+        reads.write_text("")
+        saved_env = {k: os.environ.get(k) for k in ("MTLCORE_READ_LOG", "MTLCORE_NOTEBOOK")}
+        os.environ.update(MTLCORE_READ_LOG=str(reads), MTLCORE_NOTEBOOK=name)  # inherited by the kernel
         try:
             pm.execute_notebook(str(out), str(out), parameters=params, cwd=str(REPO_ROOT), progress_bar=False,
                                 log_output=True, kernel_name="python3")
         finally:
             logger.removeHandler(handler)
             handler.close()
+            for k, v in saved_env.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         seconds = round(time.perf_counter() - t0, 1)
-        atomic_write_json(stamp, {"key": key, "seconds": seconds, "params": params, "provenance": provenance()})
+        data = _digests(line for line in reads.read_text().splitlines() if line)
+        reads.unlink()
+        atomic_write_json(stamp, {"key": key, "seconds": seconds, "params": params, "data": data,
+                                  "provenance": provenance()})
         return {**row, "status": "ok", "seconds": seconds, "error": ""}
     except Exception as e:  # a failing notebook is reported, and the others still run
         lines = str(e).strip().splitlines()
@@ -143,21 +189,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 2
     rows, t0 = [], time.perf_counter()
+    if not args.only:  # a full run: forget the rows of notebooks that no longer exist
+        update_summary(results, [], profile, keep={notebook_name(p) for p in sources})
     for i, src in enumerate(sources, 1):
         print(f"[{i}/{len(sources)}] {notebook_name(src)} ...", flush=True)
-        r = run_notebook(src, profile, results, args.force)
+        r = run_notebook(src, profile, results, args.force, on_start=lambda row: update_summary(results, [row], profile))
         rows.append(r)
+        update_summary(results, [r], profile)
         print(f"[{i}/{len(sources)}] {r['notebook']}: {r['status']} in {r['seconds']}s {r['error']}", flush=True)
     failed = [r["notebook"] for r in rows if r["status"] == "failed"]
-    summary = {"profile": profile.name, "seconds": round(time.perf_counter() - t0, 1), "notebooks": rows,
-               "failed": failed, "provenance": provenance()}
-    previous = results / "summary.json"
-    if args.only and previous.is_file():  # keep the other notebooks' rows
-        old = {r["notebook"]: r for r in json.loads(previous.read_text()).get("notebooks", [])}
-        old.update({r["notebook"]: r for r in rows})
-        summary["notebooks"] = sorted(old.values(), key=lambda r: r["notebook"])
-        summary["failed"] = [r["notebook"] for r in summary["notebooks"] if r["status"] == "failed"]
-    atomic_write_json(previous, summary)
+    summary = update_summary(results, [], profile, seconds=round(time.perf_counter() - t0, 1))
     if not args.no_report:
         from .report import write_report
 

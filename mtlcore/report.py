@@ -59,21 +59,37 @@ ITEMS = (
          "ChestX-ray14: +0.4 mean AUC; with random labels on 20% of one task's data, over 20 pairs: +2.4 mean AUC."),
 )
 
-COLORS = {"reproduced": "#2e7d32", "partly": "#ef6c00", "not reproduced": "#c62828", "not run": "#757575"}
+COLORS = {"reproduced": "#2e7d32", "partly": "#ef6c00", "not reproduced": "#c62828", "failed": "#6a1b9a",
+          "not run": "#757575"}
 
 
 def _rows(results: Path) -> list[dict]:
+    """One row per paper item. A claim whose notebook failed or did not finish in the latest run (summary.json)
+    becomes a `failed` row with that error and no figures: an older verdict is never shown as current."""
     claims = load_claims(results)
+    status = {r.get("notebook"): r for r in _summary(results).get("notebooks", [])}
     rows = []
     for item in ITEMS:
         c = claims.get(item.id)
+        run = status.get(c.get("notebook")) if c else None
+        if run is not None and run.get("status") in ("failed", "running"):
+            error = run.get("error") or "did not finish"
+            c = {**c, "ours": f"notebook {run['notebook']} failed in the latest run: {error}",
+                 "checks": {}, "artefacts": [], "verdict": "failed"}
         rows.append({"item": item, "verdict": c["verdict"] if c else "not run", "claim": c})
     return rows
 
 
+def _summary(results: Path) -> dict:
+    path = results / "summary.json"
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError:
+        return {}
+
+
 def _environment(results: Path, profile) -> dict:
-    summary_path = results / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    summary = _summary(results)
     prov = summary.get("provenance") or provenance()
     ran = sum(r.get("seconds", 0) for r in summary.get("notebooks", []) if r.get("status") == "ok")
     return {"profile": getattr(profile, "name", str(profile)), "seeds": getattr(profile, "seeds", None),

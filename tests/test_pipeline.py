@@ -100,3 +100,84 @@ def test_notebook_defaults_are_the_smoke_profile():
         for key, value in injected.items():
             assert defaults[key] == value, f"{source.name}: default {key}={defaults[key]!r}, smoke profile {value!r}"
         assert jupytext.read(source).cells[0].source == jupytext.read(path).cells[0].source  # paired copies agree
+
+
+def test_edited_data_reruns_exactly_the_notebooks_that_read_it(tmp_path, monkeypatch):
+    """The stamp keeps the digest of every data file a notebook read (also under $MTLCORE_DATA)."""
+    import shutil
+
+    from mtlcore._io import REPO_ROOT
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "data/senteval/CR", data / "senteval/CR")
+    monkeypatch.setenv("MTLCORE_DATA", str(data))
+    reader = _notebook(tmp_path / "reader.py", "from mtlcore.data import load_task\nprint(len(load_task('senteval/cr')['train']))\n")
+    other = _notebook(tmp_path / "other.py", "print(value)\n")
+    profile, results = tmp_path / "p.yaml", tmp_path / "res"
+    profile.write_text("name: p\n")
+    args = ["--profile", str(profile), "--only", str(reader), str(other), "--results", str(results), "--no-report"]
+
+    def statuses():
+        assert pipeline(args) == 0
+        return {r["notebook"]: r["status"] for r in json.loads((results / "summary.json").read_text())["notebooks"]}
+
+    assert statuses() == {"reader": "ok", "other": "ok"}
+    stamp = json.loads((results / ".stamps/reader.json").read_text())
+    assert sorted(stamp["data"]) == sorted(str((data / f"senteval/CR/custrev.{s}").resolve()) for s in ("neg", "pos"))
+    assert json.loads((results / ".stamps/other.json").read_text())["data"] == {}
+    assert statuses() == {"reader": "up to date", "other": "up to date"}
+    with open(data / "senteval/CR/custrev.pos", "a") as f:
+        f.write("one more happy customer\n")
+    assert statuses() == {"reader": "ok", "other": "up to date"}
+
+
+def test_training_cache_key_includes_the_thread_count(tiny_cfg):
+    import torch
+
+    n = torch.get_num_threads()
+    key = cache_key(tiny_cfg)
+    try:
+        torch.set_num_threads(n + 1)
+        assert cache_key(tiny_cfg) != key
+    finally:
+        torch.set_num_threads(n)
+    assert cache_key(tiny_cfg.replace(device="cpu")) == key  # 'auto' resolves to cpu here: same numbers
+
+
+def test_report_never_shows_an_old_verdict_for_a_failed_or_unfinished_notebook(tmp_path, monkeypatch):
+    from mtlcore.pipeline import update_summary
+
+    monkeypatch.setenv("MTLCORE_NOTEBOOK", "wu2020/b_f2_toy")
+    record_claim(tmp_path, "B-F2", "paper says", "old numbers", {"x": True}, ["wu2020/fig.png"])
+    profile = Profile(name="t")
+    for status in ("failed", "running"):
+        update_summary(tmp_path, [{"notebook": "wu2020/b_f2_toy", "status": status, "seconds": 1.0,
+                                   "error": "ValueError: boom" if status == "failed" else "did not finish"}], profile)
+        md, page = write_report(tmp_path, profile)
+        text, mdtext = page.read_text(), md.read_text()
+        row = next(line for line in mdtext.splitlines() if line.startswith("| B-F2 |"))
+        assert ">failed</span>" in text and row.endswith("**failed** |")
+        assert "old numbers" not in text and "fig.png" not in text
+    update_summary(tmp_path, [{"notebook": "wu2020/b_f2_toy", "status": "ok", "seconds": 1.0, "error": ""}], profile)
+    assert "old numbers" in write_report(tmp_path, profile)[1].read_text()
+
+
+def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
+    import subprocess
+    import sys
+
+    slow = _notebook(tmp_path / "slow.py", "import time\ntime.sleep(120)\n")
+    profile, results = tmp_path / "p.yaml", tmp_path / "res"
+    profile.write_text("name: p\n")
+    proc = subprocess.Popen([sys.executable, "-m", "mtlcore.pipeline", "--profile", str(profile), "--only", str(slow),
+                             "--results", str(results)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import time
+
+    deadline = time.time() + 120
+    while time.time() < deadline and not (results / "summary.json").is_file():
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["notebooks"][0]["status"] == "running" and summary["failed"] == ["slow"]
+    assert not (results / ".stamps/slow.json").exists()
