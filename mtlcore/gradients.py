@@ -108,7 +108,8 @@ class GradientCosineCallback(Callback):
     size) from its own RNG, so the training run's numbers are unchanged, and evaluates gradients
     with dropout off. The tidy table
     (step, layer, task_i, task_j, cosine) is written to `<run>/gradient_cosines.csv` after every epoch;
-    `overhead` is the fraction of the run's wall time spent here.
+    `overhead` is the fraction of the run's wall time spent here. The rows are part of the epoch
+    checkpoint (`state_dict`), so a resumed run keeps the rows logged before the interruption.
     """
 
     def __init__(self, every: int = 50, batch_size: int | None = None, path: str | Path | None = None, verbose: bool = True):
@@ -128,6 +129,12 @@ class GradientCosineCallback(Callback):
     def overhead(self) -> float:
         total = time.perf_counter() - self._t0
         return self.seconds / total if total > 0 else 0.0
+
+    def state_dict(self) -> dict:
+        return {"rows": self.table.to_dict("records")}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.frames = [pd.DataFrame(state["rows"], columns=["step", "layer", "task_i", "task_j", "cosine"])]
 
     def record(self, trainer, step: int) -> None:
         t0 = time.perf_counter()

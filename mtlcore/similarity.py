@@ -17,22 +17,49 @@ space reads, with a_i = ||x_i||^2, b_i = ||y_i||^2 of the centred rows and A = s
 
 (the common factor 1/(n(n-3)) cancels in the ratio). `CKAAccumulator` gathers the sufficient
 statistics of these formulas batch by batch, so CKA over many examples never holds all activations.
+
+Meaningless input, the same on every path (`linear_cka`, `rbf_cka`, `gram_cka`, `CKAAccumulator`,
+`layerwise_cka`): NaN or inf activations and fewer than 2 examples raise ValueError naming the
+argument; a layer that is constant over the examples (centred sum of squares below 1e-10 of the raw
+one, so float round-off of a constant counts as constant) has no similarity to anything: its CKA
+is NaN, with a `ConstantLayerWarning`.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 
 Array = np.ndarray | torch.Tensor
+CONSTANT_TOL = 1e-10  # centred / raw sum of squares below this: the layer is constant over the examples
 
 
-def _as64(x: Array) -> torch.Tensor:
-    t = x.detach() if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+class ConstantLayerWarning(RuntimeWarning):
+    """CKA of a layer that is constant over the examples is undefined (returned as NaN)."""
+
+
+def _as64(x: Array, name: str = "X", min_rows: int = 2) -> torch.Tensor:
+    t = x.detach() if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x, dtype=np.float64))
     if t.ndim != 2:
-        raise ValueError(f"activations must be 2-D (examples x features), got shape {tuple(t.shape)}")
-    return t.to(torch.float64)
+        raise ValueError(f"{name}: activations must be 2-D (examples x features), got shape {tuple(t.shape)}")
+    if t.shape[0] < min_rows:
+        raise ValueError(f"{name}: CKA needs at least {min_rows} examples (rows), got {t.shape[0]}")
+    t = t.to(torch.float64)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name}: activations contain NaN or inf")
+    return t
+
+
+def _is_constant(centred_sq: torch.Tensor | float, raw_sq: torch.Tensor | float) -> bool:
+    return float(centred_sq) <= CONSTANT_TOL * float(raw_sq)
+
+
+def _undefined(what: str) -> float:
+    warnings.warn(f"CKA undefined: {what} is constant over the examples (zero variance); returning NaN",
+                  ConstantLayerWarning, stacklevel=3)
+    return float("nan")
 
 
 def _check_pair(x: torch.Tensor, y: torch.Tensor) -> None:
@@ -48,12 +75,16 @@ def linear_cka(X: Array, Y: Array, debiased: bool = False) -> float:
     """Linear CKA of X (n x p) and Y (n x q) in the feature-space form (see module docstring).
 
     Invariant to orthogonal transforms and isotropic scaling of X or Y; 1 when X == Y."""
-    x, y = _as64(X), _as64(Y)
+    x, y = _as64(X, "X"), _as64(Y, "Y")
     _check_pair(x, y)
     n = x.shape[0]
     if debiased and n < 4:
         raise ValueError("the debiased estimator needs at least 4 examples")
-    x, y = x - x.mean(0), y - y.mean(0)
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    for name, raw, c in (("X", x, xc), ("Y", y, yc)):
+        if _is_constant(c.square().sum(), raw.square().sum()):
+            return _undefined(name)
+    x, y = xc, yc
     xy, xx, yy = (y.T @ x).square().sum(), (x.T @ x).square().sum(), (y.T @ y).square().sum()
     if debiased:
         a, b = x.square().sum(1), y.square().sum(1)
@@ -82,14 +113,23 @@ def center_gram(K: torch.Tensor) -> torch.Tensor:
 
 def gram_cka(K: torch.Tensor, L: torch.Tensor) -> float:
     """CKA from two n x n Gram matrices (biased HSIC): <HKH, HLH> / (||HKH|| ||HLH||)."""
+    K, L = _as64(K, "K"), _as64(L, "L")
+    if K.shape != L.shape or K.shape[0] != K.shape[1]:
+        raise ValueError(f"K and L must be square Gram matrices of the same size, got {tuple(K.shape)} and {tuple(L.shape)}")
     kc, lc = center_gram(K), center_gram(L)
+    for name, raw, c in (("K", K, kc), ("L", L, lc)):
+        if _is_constant(c.square().sum(), raw.square().sum()):
+            return _undefined(f"the representation behind {name}")
     return float((kc * lc).sum() / (kc.norm() * lc.norm()))
 
 
 def rbf_cka(X: Array, Y: Array, threshold: float = 1.0) -> float:
     """CKA with RBF kernels whose bandwidth is `threshold` times the median distance (O(n^2) memory)."""
-    x, y = _as64(X), _as64(Y)
+    x, y = _as64(X, "X"), _as64(Y, "Y")
     _check_pair(x, y)
+    for name, t in (("X", x), ("Y", y)):
+        if _is_constant((t - t.mean(0)).square().sum(), t.square().sum()):
+            return _undefined(name)
     return gram_cka(gram_rbf(x, threshold), gram_rbf(y, threshold))
 
 
@@ -131,8 +171,8 @@ class CKAAccumulator:
             st["px"] += p @ t
 
     def update(self, xs: Sequence[Array], ys: Sequence[Array]) -> None:
-        xs = [_as64(x).to(self.device) for x in xs]
-        ys = [_as64(y).to(self.device) for y in ys]
+        xs = [_as64(x, f"xs[{i}]", min_rows=1).to(self.device) for i, x in enumerate(xs)]
+        ys = [_as64(y, f"ys[{j}]", min_rows=1).to(self.device) for j, y in enumerate(ys)]
         for y in ys:
             _check_pair(xs[0], y)
         if self.x_stats is None:
@@ -177,16 +217,30 @@ class CKAAccumulator:
         ab, A, _ = self._centered_norm_dot(st, st, st["pp"], st["px"], st["px"], st["gram"])
         return sq - self.n / (self.n - 2) * ab + A * A / ((self.n - 1) * (self.n - 2))
 
+    def _constant(self, st: dict) -> bool:
+        raw = st["gram"].trace()
+        return _is_constant(raw - st["s"] @ st["s"] / self.n, raw)
+
     def result(self) -> np.ndarray:
         if self.x_stats is None:
             raise ValueError("CKAAccumulator.result() before any update()")
+        if self.n < 2:
+            raise ValueError(f"CKAAccumulator: CKA needs at least 2 examples, got {self.n}")
         if self.debiased and self.n < 4:
             raise ValueError("the debiased estimator needs at least 4 examples")
         xx = [self._self_term(st) for st in self.x_stats]
         yy = [self._self_term(st) for st in self.y_stats]
+        const_x = [self._constant(st) for st in self.x_stats]
+        const_y = [self._constant(st) for st in self.y_stats]
+        for side, flags in (("xs", const_x), ("ys", const_y)):
+            for i in np.flatnonzero(flags):
+                _undefined(f"layer {side}[{i}]")
         out = np.zeros((len(xx), len(yy)))
         for i, sx in enumerate(self.x_stats):
             for j, sy in enumerate(self.y_stats):
+                if const_x[i] or const_y[j]:
+                    out[i, j] = np.nan
+                    continue
                 hsic = self._centered_cross_sq(sx["s"], sy["s"], self.cross[i][j])
                 if self.debiased:
                     ab, A, B = self._centered_norm_dot(sx, sy, self.pq[i, j], self.p_y[i][j], self.q_x[i][j],

@@ -28,13 +28,15 @@ def _np(x: Array) -> np.ndarray:
     return x.astype(np.float64)
 
 
-def _spectral_factor(X: np.ndarray, energy: float) -> np.ndarray:
+def _spectral_factor(X: np.ndarray, energy: float, name: str) -> np.ndarray:
     """U D^{1/2} of the best rank-r approximation U D U^T of X^T X keeping `energy` of its spectrum
     (the smallest r with sum_{j<=r} D_jj >= energy * trace)."""
+    if not np.isfinite(X).all():
+        raise ValueError(f"covariance_similarity: {name} contains NaN or inf")
+    if not X.any():
+        raise ValueError(f"covariance_similarity: {name} is all zeros (no covariance to compare)")
     _, s, vt = np.linalg.svd(X, full_matrices=False)
     eig = s**2                                           # eigenvalues of X^T X, descending
-    if eig.sum() == 0:
-        raise ValueError("covariance_similarity: X is all zeros")
     r = int(np.searchsorted(np.cumsum(eig) / eig.sum(), energy - 1e-12) + 1)
     return vt[:r].T * s[:r]                              # d x r: U_r D_r^{1/2}
 
@@ -57,7 +59,7 @@ def covariance_similarity(X1: Array, X2: Array, energy: float = 0.99, normalise:
         raise ValueError(f"X1 and X2 must be 2-D with the same number of columns, got {a.shape} and {b.shape}")
     if not 0 < energy <= 1:
         raise ValueError(f"energy must be in (0, 1], got {energy}")
-    f1, f2 = _spectral_factor(a, energy), _spectral_factor(b, energy)
+    f1, f2 = _spectral_factor(a, energy, "X1"), _spectral_factor(b, energy, "X2")
     cross = np.linalg.norm(f1.T @ f2)
     if not normalise:
         return float(cross / (np.linalg.norm(f1) * np.linalg.norm(f2)))
@@ -82,6 +84,9 @@ def svd_task_weights(X: Array, Y: Array, rank: int) -> np.ndarray:
     theta = x.T @ y
     if not 1 <= rank <= min(theta.shape):
         raise ValueError(f"rank must be in [1, {min(theta.shape)}], got {rank}")
+    if not theta.any():
+        raise ValueError("svd_task_weights: Theta = X^T Y is all zeros (X or Y is zero, or the labels are orthogonal "
+                         "to the inputs): there is no shared subspace to weigh the tasks by")
     u, _, _ = np.linalg.svd(theta, full_matrices=False)
     return np.linalg.norm(theta.T @ u[:, :rank], axis=1)
 

@@ -96,3 +96,44 @@ def test_layerwise_cka_of_a_model_with_itself_and_token_level():
     assert np.allclose(np.diag(tokens), 1.0)
     h = [torch.ones(2, 3, 4)]
     assert layer_activations(h, torch.tensor([[1, 1, 0], [1, 0, 0]]), "token")[0].shape == (3, 4)
+
+
+CKA_PATHS = {
+    "linear": lambda X, Y: linear_cka(X, Y),
+    "debiased": lambda X, Y: linear_cka(X, Y, debiased=True),
+    "rbf": lambda X, Y: rbf_cka(X, Y),
+    "gram": lambda X, Y: gram_cka(gram_linear(X), gram_linear(Y)),
+    "accumulator": lambda X, Y: _accumulate(X, Y),
+}
+
+
+def _accumulate(X, Y):
+    acc = CKAAccumulator()
+    for rows in np.array_split(np.arange(len(X)), 3):
+        if len(rows):
+            acc.update([X[rows]], [Y[rows]])
+    return float(acc.result()[0, 0])
+
+
+@pytest.mark.parametrize("path", sorted(CKA_PATHS))
+@pytest.mark.parametrize("constant", [0.0, 1.0, 0.1, 3.3, 1e6])
+def test_constant_layer_gives_nan_with_a_warning_on_every_path(path, constant):
+    from mtlcore.similarity import ConstantLayerWarning
+
+    X = np.random.default_rng(0).normal(size=(40, 6))
+    C = np.full((40, 6), constant)
+    with pytest.warns(ConstantLayerWarning, match="constant over the examples"):
+        assert np.isnan(CKA_PATHS[path](C, X))
+    with pytest.warns(ConstantLayerWarning):
+        assert np.isnan(CKA_PATHS[path](X, C))
+
+
+@pytest.mark.parametrize("path", sorted(CKA_PATHS))
+def test_nan_input_and_a_single_example_raise_naming_the_argument(path):
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    bad = X.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf"):
+        CKA_PATHS[path](X, bad)
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        CKA_PATHS[path](X[:1], X[:1])

@@ -100,3 +100,17 @@ def test_alignment_matrices_get_no_weight_decay_and_their_own_learning_rate(tiny
     groups = Trainer(cfg, model, tr, dev).optimizer.param_groups
     align = [g for g in groups if any(p is model.alignment.R["test__words"] for p in g["params"])]
     assert len(align) == 1 and align[0]["weight_decay"] == 0.0 and align[0]["initial_lr"] == 0.5
+
+
+def test_degenerate_inputs_to_the_wzr_functions_raise_naming_the_argument():
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    with pytest.raises(ValueError, match="Theta = X\\^T Y is all zeros"):
+        svd_task_weights(X, np.zeros((20, 3)), 1)
+    with pytest.raises(ValueError, match="Theta = X\\^T Y is all zeros"):
+        svd_task_weights(np.zeros((20, 4)), np.ones((20, 3)), 1)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X2 contains NaN or inf"):
+        covariance_similarity(X, bad)
+    with pytest.raises(ValueError, match="X1 is all zeros"):
+        covariance_similarity(np.zeros((5, 4)), X)
