@@ -6,7 +6,7 @@ cosines) and `wzr` (Wu, Zhang & Re 2020: covariance similarity, SVD task weights
 """
 from ._io import atomic_save_figure as save_figure, atomic_write_csv as write_csv, repo_path
 from .config import ConfigError, TrainConfig
-from .data import DataError, TaskSpec, UnknownTaskError, get_task, load_task, register_task, task_table
+from .tasks import DataError, TaskSpec, UnknownTaskError, get_task, load_task, register_task, task_table
 from .encoders import EncoderError, load_encoder
 from .models import MultiTaskModel
 from .gradients import GradientCosineCallback, GradientCosines, task_gradient_cosines

@@ -17,7 +17,7 @@ import sys
 
 from ._io import LockedError
 from .config import ConfigError, TrainConfig
-from .data import DataError, UnknownTaskError
+from .tasks import DataError, UnknownTaskError
 from .encoders import EncoderError
 
 # flags of `train`: every TrainConfig field, spelled with dashes
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "tasks":
-            from .data import task_table
+            from .tasks import task_table
 
             import pandas as pd
 

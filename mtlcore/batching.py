@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import Examples, TaskSpec
+from .tasks import Examples, TaskSpec
 
 CHUNK = 50
 

@@ -24,7 +24,7 @@ from typing import Sequence
 
 from ._io import REPO_ROOT, FolderLock, resolve_device
 from .config import TrainConfig
-from .data import get_task, load_task
+from .tasks import get_task, load_task
 
 DISPLAY_ONLY = ("progress", "device")  # device enters the key as the type it resolves to
 
@@ -74,8 +74,8 @@ def encoder_fingerprint(name: str) -> str:
     return name
 
 
-# the modules whose code decides a training run's numbers (the cache key hashes these)
-TRAINING_MODULES = ("_io", "batching", "config", "data", "encoders", "gradients", "metrics", "models", "train",
+# the modules (or subpackages) whose code decides a training run's numbers (the cache key hashes these)
+TRAINING_MODULES = ("_io", "batching", "config", "encoders", "gradients", "metrics", "models", "tasks", "train",
                     "weighting", "wzr")
 # modules that only orchestrate or present results (a change to them re-runs no notebook)
 PRESENTATION_MODULES = ("cache", "pipeline", "provenance", "report")
@@ -83,12 +83,16 @@ PRESENTATION_MODULES = ("cache", "pipeline", "provenance", "report")
 
 @functools.lru_cache(maxsize=4)
 def code_version(modules: tuple[str, ...] | None = None) -> str:
-    """sha256 over the source of the named mtlcore modules (default: all but the presentation ones)."""
+    """sha256 over the source of the named mtlcore modules and subpackages (default: all but the presentation ones)."""
     folder = Path(__file__).parent
-    names = modules or tuple(p.stem for p in folder.glob("*.py") if p.stem not in PRESENTATION_MODULES)
+    names = modules or tuple(p.stem for p in folder.iterdir()
+                             if (p.suffix == ".py" or (p / "__init__.py").is_file()) and p.stem not in PRESENTATION_MODULES)
     h = hashlib.sha256()
     for name in sorted(names):
-        h.update(name.encode() + (folder / f"{name}.py").read_bytes())
+        path = folder / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+        for f in files:
+            h.update(f.relative_to(folder).as_posix().encode() + f.read_bytes())
     return h.hexdigest()
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import TaskSpec, get_task
+from .tasks import TaskSpec, get_task
 
 POOLINGS = ("cls", "mean")
 

@@ -8,7 +8,7 @@ Each notebook's jupytext `.py` source is executed into `results/<profile>/<name>
 profile's parameters injected (`mtlcore.config.Profile.parameters`). A notebook whose source,
 parameters, mtlcore code and data are unchanged since its last successful run is not run again
 (its stamp is in `results/<profile>/.stamps/`). "Data" is what the notebook actually read: while
-it runs, every data file mtlcore opens is logged (`$MTLCORE_READ_LOG`, see `mtlcore.data`) and the
+it runs, every data file mtlcore opens is logged (`$MTLCORE_READ_LOG`, see `mtlcore.tasks`) and the
 stamp keeps each file's digest, so editing a file re-runs exactly the notebooks that read it,
 wherever the data root is (`$MTLCORE_DATA`). A failing notebook is kept with its error and the
 others still run; `results/<profile>/logs/<name>.log` holds each notebook's output. The summary

@@ -40,7 +40,7 @@ from tqdm import tqdm
 from . import batching
 from ._io import FolderLock, atomic_torch_save, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
-from .data import SPLIT_SEED, Examples, get_task, load_task
+from .tasks import SPLIT_SEED, Examples, get_task, load_task
 from .encoders import load_encoder, load_tokenizer
 from .metrics import task_metrics, task_score
 from .models import MultiTaskModel, count_parameters, head_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mtlcore.data import Examples, TaskSpec, register_task
+from mtlcore.tasks import Examples, TaskSpec, register_task
 
 WORDS = {0: ["awful", "bad", "boring", "poor"], 1: ["great", "good", "superb", "fine"]}
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtlcore.data import (DataError, Examples, UnknownTaskError, get_task, load_task, read_glue_tsv, read_labelled_lines,
+from mtlcore.tasks import (DataError, Examples, UnknownTaskError, get_task, load_task, read_glue_tsv, read_labelled_lines,
                           read_lines, stratified_split, task_table)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +110,7 @@ def test_empty_class_file_and_out_of_range_score(tmp_path):
 def test_a_one_class_training_split_is_refused(tmp_path):
     import numpy as np
 
-    from mtlcore.data import Examples, TaskSpec, check_splits
+    from mtlcore.tasks import Examples, TaskSpec, check_splits
 
     spec = TaskSpec("t/one", "classification", ("s",), ("accuracy",), ("neg", "pos"), lambda root: {})
     one = Examples([("a",), ("b",)], np.array([1, 1]), "f.txt")

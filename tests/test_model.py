@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mtlcore.batching import collate, encode, length_grouped_batches, task_schedule
-from mtlcore.data import get_task, load_task
+from mtlcore.tasks import get_task, load_task
 from mtlcore.encoders import EncoderError, load_encoder
 from mtlcore.models import MultiTaskModel, pool
 
