@@ -58,9 +58,14 @@ def collate(data: Encoded, index: np.ndarray, pad_id: int = 0) -> dict[str, torc
             t = data.token_type_ids[i]
             tt[row, :len(t)] = torch.as_tensor(t)
         batch["token_type_ids"] = tt
-    labels = torch.as_tensor(data.labels[index])
-    batch["labels"] = labels.float() if labels.dtype.is_floating_point else labels
+    batch["labels"] = collate_labels(data, index)
     return batch
+
+
+def collate_labels(data: Encoded, index: np.ndarray) -> torch.Tensor:
+    """The labels of examples `index` (float for regression / multi-label targets, long for class ids)."""
+    labels = torch.as_tensor(data.labels[index])
+    return labels.float() if labels.dtype.is_floating_point else labels
 
 
 def length_grouped_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:

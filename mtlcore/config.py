@@ -151,6 +151,7 @@ class TrainConfig(YamlConfig):
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
     alignment_lr: float | None = None # learning rate of the R_i (None: lr)
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
+    shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
     seed: int = 0
     device: str = "auto"
     save_checkpoint: bool = True

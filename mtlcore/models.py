@@ -4,9 +4,11 @@
     z = pool(h_L)                              # CLS token or attention-masked mean, (B, H)
     logits_t = W_t dropout(z) + b_t            # task t's head: C classes, 1 score or L labels
 
-A single-task (STL) model is the same class with one task. Every hidden layer is available
-(`output_hidden_states=True`) for representation analyses (CKA), and `save`/`load` write a
-folder that `transformers` can read back (the encoder is stored with `save_pretrained`).
+A single-task (STL) model is the same class with one task. `forward_tasks` runs the encoder once
+and feeds every named head (tasks that share their inputs, e.g. the pathologies of one report);
+`predict` does the same for raw texts. Every hidden layer is available (`output_hidden_states=True`)
+for representation analyses (CKA), and `save`/`load` write a folder that `transformers` can read
+back (the encoder is stored with `save_pretrained`).
 """
 from __future__ import annotations
 
@@ -71,13 +73,18 @@ class MultiTaskModel(nn.Module):
         """Named parameters of the shared encoder (what gradient-alignment analyses look at)."""
         return [(n, p) for n, p in self.encoder.named_parameters() if p.requires_grad]
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, task: str,
-                token_type_ids: torch.Tensor | None = None, output_hidden_states: bool = False) -> MTLOutput:
+    def _check(self, task: str) -> None:
         if task not in self.specs:
             raise KeyError(f"model has no head for task {task!r}; heads: {self.tasks}")
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None,
+               output_hidden_states: bool = False, task: str | None = None):
+        """Encoder output and pooled (B, H) representation; `task` selects its alignment R_task (if any)."""
         kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         hook = None
         if self.alignment is not None:  # Z = X R_task on the embedding layer's output
+            if task is None:
+                raise ValueError("a model with per-task alignment needs the task to encode for")
             hook = self.encoder.embeddings.register_forward_hook(lambda m, i, out: self.alignment(out, task))
         try:
             out = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
@@ -85,11 +92,64 @@ class MultiTaskModel(nn.Module):
         finally:
             if hook is not None:
                 hook.remove()
-        pooled = pool(out.last_hidden_state, attention_mask, self.pooling)
+        return out, pool(out.last_hidden_state, attention_mask, self.pooling)
+
+    def head(self, task: str, pooled: torch.Tensor) -> torch.Tensor:
+        """Task `task`'s logits from a pooled representation (its own dropout mask)."""
         logits = self.heads[head_key(task)](self.dropout(pooled))
-        if self.specs[task].kind == "regression":
-            logits = logits.squeeze(-1)
-        return MTLOutput(logits, pooled, out.hidden_states if output_hidden_states else None)
+        return logits.squeeze(-1) if self.specs[task].kind == "regression" else logits
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, task: str,
+                token_type_ids: torch.Tensor | None = None, output_hidden_states: bool = False) -> MTLOutput:
+        self._check(task)
+        out, pooled = self.encode(input_ids, attention_mask, token_type_ids, output_hidden_states, task)
+        return MTLOutput(self.head(task, pooled), pooled, out.hidden_states if output_hidden_states else None)
+
+    def forward_tasks(self, tasks: Sequence[str], input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                      token_type_ids: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """{task: logits} for tasks that share these inputs, from ONE encoder pass (not with per-task alignment)."""
+        for t in tasks:
+            self._check(t)
+        if self.alignment is not None:
+            raise ValueError("forward_tasks: per-task alignment R_i changes the encoder's input per task; "
+                             "encode each task separately")
+        _, pooled = self.encode(input_ids, attention_mask, token_type_ids)
+        return {t: self.head(t, pooled) for t in tasks}
+
+    @torch.no_grad()
+    def predict(self, tokenizer, texts: Sequence[str | tuple[str, ...]], tasks: Sequence[str] | None = None,
+                batch_size: int = 64, max_length: int = 128) -> dict[str, "np.ndarray"]:
+        """Raw head outputs for `texts` (strings or sentence pairs), every task from one encoder pass per batch.
+
+        Returns {task: array}: (n, C) logits for classification, (n,) scores for regression, (n, L) logits for
+        multi-label. Texts are sorted by length into batches (less padding) and returned in input order."""
+        import numpy as np
+
+        tasks = list(tasks or self.tasks)
+        rows = [t if isinstance(t, tuple) else (t,) for t in texts]
+        if any(not all(isinstance(x, str) and x.strip() for x in r) for r in rows):
+            raise ValueError("predict: every text must be a non-empty string (or a tuple of them)")
+        enc = tokenizer(*[list(c) for c in zip(*rows)], truncation=True, max_length=max_length, padding=False)
+        order = np.argsort([-len(x) for x in enc["input_ids"]], kind="stable")
+        device = next(self.parameters()).device
+        was = self.training
+        self.eval()
+        out: dict[str, np.ndarray] = {}
+        try:
+            for start in range(0, len(rows), batch_size):
+                idx = order[start:start + batch_size]
+                feats = [{k: enc[k][i] for k in enc.keys()} for i in idx]
+                batch = {k: v.to(device) for k, v in tokenizer.pad(feats, return_tensors="pt").items()}
+                logits = self.forward_tasks(tasks, **batch) if self.alignment is None else {
+                    t: self(task=t, **batch).logits for t in tasks}
+                for t, v in logits.items():
+                    v = v.float().cpu().numpy()
+                    if t not in out:
+                        out[t] = np.empty((len(rows), *v.shape[1:]), dtype=np.float32)
+                    out[t][idx] = v
+        finally:
+            self.train(was)
+        return out
 
     def loss(self, task: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Cross-entropy (classification), MSE (regression) or BCE-with-logits (multi-label), mean over the batch."""

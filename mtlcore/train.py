@@ -3,9 +3,14 @@
     python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
 
 Each step samples a task (see `batching.task_schedule`), takes a length-grouped batch of it, and
-back-propagates the weighted loss (`weighting`). After every epoch all tasks are evaluated on dev;
-the epoch with the best GLUE-style average is kept. Callbacks hook analyses (gradient cosines,
-representations) into the loop without changing it.
+back-propagates the weighted loss (`weighting`). Tasks that share their inputs (`TaskSpec.input_group`,
+e.g. the pathologies of one report) form one unit in an MTL run: its step takes a batch of the
+shared texts, runs the encoder ONCE and combines every head's loss with the weighting, so k such
+tasks cost about one encoder pass instead of k (`shared_inputs=False` restores one task per step).
+After every epoch all tasks are evaluated on dev; the epoch with the best GLUE-style average is
+kept, and tasks with a test split are then scored on test (`metrics["test"]`): model selection on
+dev, numbers on test. Callbacks hook analyses (gradient cosines, representations) into the loop
+without changing it.
 
 What a run folder guarantees (see also the README):
 - Inputs first: config, device, `--out`, tokenizer and every task's data are checked before
@@ -24,6 +29,7 @@ What a run folder guarantees (see also the README):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 import shutil
@@ -40,7 +46,7 @@ from tqdm import tqdm
 from . import batching
 from ._io import FolderLock, atomic_torch_save, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
-from .tasks import SPLIT_SEED, Examples, get_task, load_task
+from .tasks import SPLIT_SEED, DataError, Examples, get_task, load_task
 from .encoders import load_encoder, load_tokenizer
 from .metrics import task_metrics, task_score
 from .models import MultiTaskModel, count_parameters, head_key
@@ -84,12 +90,41 @@ def subset(examples: Examples, limit: int | None) -> Examples:
 
 def prepare_data(cfg: TrainConfig, tokenizer) -> tuple[dict, dict]:
     """Load, subset and tokenise train/dev of every task in `cfg` -> ({task: Encoded}, {task: Encoded})."""
-    train, dev = {}, {}
+    return prepare_split(cfg, tokenizer, "train"), prepare_split(cfg, tokenizer, "dev")
+
+
+def prepare_split(cfg: TrainConfig, tokenizer, split: str) -> dict:
+    """{task: Encoded} of one split for the tasks of `cfg` that have it (train: max_train, else max_eval).
+
+    Tasks of one input group are tokenised once and must hold the same texts (else DataError)."""
+    limit = cfg.max_train if split == "train" else cfg.max_eval
+    out, shared = {}, {}
     for name in cfg.tasks:
         spec, splits = get_task(name), load_task(name)
-        train[name] = batching.encode(spec, subset(splits["train"], cfg.max_train), tokenizer, cfg.max_length)
-        dev[name] = batching.encode(spec, subset(splits["dev"], cfg.max_eval), tokenizer, cfg.max_length)
-    return train, dev
+        if split not in splits:
+            continue
+        ex = subset(splits[split], limit)
+        first = shared.get(spec.input_group) if spec.input_group else None
+        if first is None:
+            out[name] = batching.encode(spec, ex, tokenizer, cfg.max_length)
+            if spec.input_group:
+                shared[spec.input_group] = (name, ex.texts, out[name])
+            continue
+        other, texts, enc = first
+        if texts != ex.texts:
+            raise DataError(f"tasks {other} and {name} are in input group {spec.input_group!r} but their {split} "
+                            "texts differ; an input group must hold the same texts in the same order")
+        out[name] = dataclasses.replace(enc, task=spec, labels=ex.labels)
+    return out
+
+
+def input_units(data: dict, shared: bool = True) -> dict[str, list[str]]:
+    """{unit: tasks}: tasks of one input group form one unit (named after the group) when `shared`, else each
+    task is its own unit. A unit of several tasks is trained and evaluated from one encoder pass per batch."""
+    units: dict[str, list[str]] = {}
+    for name, enc in data.items():
+        units.setdefault(enc.task.input_group if shared and enc.task.input_group else name, []).append(name)
+    return {(tasks[0] if len(tasks) == 1 else unit): tasks for unit, tasks in units.items()}
 
 
 def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel, object]:
@@ -108,8 +143,11 @@ class Trainer:
     """Trains `model` on `train` ({task: Encoded}) and evaluates on `dev`; see the module docstring."""
 
     def __init__(self, cfg: TrainConfig, model: MultiTaskModel, train: dict, dev: dict,
-                 callbacks: Sequence[Callback] = (), folder: Path | None = None, pad_id: int = 0):
-        self.cfg, self.model, self.train_data, self.dev_data = cfg, model, train, dev
+                 callbacks: Sequence[Callback] = (), folder: Path | None = None, pad_id: int = 0,
+                 test: dict | None = None):
+        self.cfg, self.model, self.train_data, self.dev_data, self.test_data = cfg, model, train, dev, test or {}
+        self.shared = cfg.mode == "mtl" and cfg.shared_inputs and not cfg.alignment
+        self.units = input_units(train, self.shared)
         self.callbacks, self.folder, self.pad_id = list(callbacks), folder, pad_id
         self.device = resolve_device(cfg.device)
         weights = None if cfg.task_weights is None else {t: cfg.task_weights[t] for t in train}
@@ -119,7 +157,7 @@ class Trainer:
         if cfg.freeze_encoder:
             for p in self.model.encoder.parameters():
                 p.requires_grad_(False)
-        self.steps_per_epoch = sum(math.ceil(len(d) / cfg.batch_size) for d in train.values())
+        self.steps_per_epoch = sum(math.ceil(len(train[ts[0]]) / cfg.batch_size) for ts in self.units.values())
         self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr)
         total, warm = cfg.epochs * self.steps_per_epoch, int(cfg.warmup_ratio * cfg.epochs * self.steps_per_epoch)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -152,8 +190,16 @@ class Trainer:
         out = self.model(task=task, **inputs)
         return self.model.loss(task, out.logits, batch["labels"])
 
+    def unit_losses(self, tasks: Sequence[str], batch: dict, labels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """{task: unweighted mean loss} of tasks sharing one batch of inputs, from one encoder pass."""
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        logits = self.model.forward_tasks(tasks, **inputs)
+        return {t: self.model.loss(t, logits[t], labels[t]) for t in tasks}
+
     def sample_batch(self, task: str, size: int | None = None, seed: int = 0) -> dict:
-        """A random training batch of `task` (on the device), e.g. for gradient diagnostics."""
+        """A random training batch of `task` (on the device), e.g. for gradient diagnostics. Tasks of one input
+        group get the same examples for the same `seed` (same data size, same generator): per-task gradients
+        of one batch."""
         data = self.train_data[task]
         rng = np.random.default_rng([self.cfg.seed, seed, 7])
         index = rng.choice(len(data), size=min(size or self.cfg.batch_size, len(data)), replace=False)
@@ -163,23 +209,29 @@ class Trainer:
     def evaluate(self, data: dict | None = None) -> dict:
         """{task: {metric: value, 'score': mean}} and 'average' over tasks."""
         self.model.eval()
+        data = data if data is not None else self.dev_data
         result: dict = {"tasks": {}}
-        for task, enc in (data or self.dev_data).items():
-            outputs = None
-            for index in batching.sequential_batches(len(enc), self.cfg.eval_batch_size, enc.lengths):
-                batch = self.to_device(batching.collate(enc, index, self.pad_id))
-                logits = self.model(task=task, **{k: v for k, v in batch.items() if k != "labels"}).logits
-                logits = logits.float().cpu().numpy()
-                if not np.isfinite(logits).all():
-                    raise DivergenceError(f"non-finite model outputs on {task} (dev) after step {self.step}: the "
-                                          "weights diverged; lower lr or check the data and task weights")
-                if outputs is None:
-                    outputs = np.empty((len(enc), *logits.shape[1:]), dtype=np.float32)
-                outputs[index] = logits  # batches are length-sorted: put rows back in example order
-            spec = enc.task
-            values = task_metrics(spec.kind, spec.metrics, enc.labels, outputs)
-            values["score"] = task_score(values, spec.metrics)
-            result["tasks"][task] = values
+        for tasks in input_units(data, self.shared).values():
+            first = data[tasks[0]]
+            outputs: dict[str, np.ndarray] = {}
+            for index in batching.sequential_batches(len(first), self.cfg.eval_batch_size, first.lengths):
+                batch = self.to_device(batching.collate(first, index, self.pad_id))
+                inputs = {k: v for k, v in batch.items() if k != "labels"}
+                logits = (self.model.forward_tasks(tasks, **inputs) if len(tasks) > 1
+                          else {tasks[0]: self.model(task=tasks[0], **inputs).logits})
+                for task, out in logits.items():
+                    out = out.float().cpu().numpy()
+                    if not np.isfinite(out).all():
+                        raise DivergenceError(f"non-finite model outputs on {task} after step {self.step}: the "
+                                              "weights diverged; lower lr or check the data and task weights")
+                    if task not in outputs:
+                        outputs[task] = np.empty((len(first), *out.shape[1:]), dtype=np.float32)
+                    outputs[task][index] = out  # batches are length-sorted: put rows back in example order
+            for task in tasks:
+                enc = data[task]
+                values = task_metrics(enc.task.kind, enc.task.metrics, enc.labels, outputs[task])
+                values["score"] = task_score(values, enc.task.metrics)
+                result["tasks"][task] = values
         result["average"] = float(np.mean([v["score"] for v in result["tasks"].values()]))
         self.model.train()
         return result
@@ -215,47 +267,59 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(self)
         best = max(state["history"], key=lambda m: m["average"])
-        n_train = sum(len(d) for d in self.train_data.values()) * cfg.epochs
+        n_train = sum(len(self.train_data[ts[0]]) for ts in self.units.values()) * cfg.epochs
         self.timing = {"train_seconds": state["seconds"], "train_examples": n_train,
                        "examples_per_second": n_train / max(state["seconds"], 1e-9)}
-        return {"tasks": best["tasks"], "average": best["average"], "best_epoch": best["epoch"],
-                "parameters": count_parameters(self.model), "history": state["history"]}
+        result = {"tasks": best["tasks"], "average": best["average"], "best_epoch": best["epoch"],
+                  "parameters": count_parameters(self.model), "history": state["history"]}
+        if self.test_data:  # the dev-selected model, scored once on test
+            result["test"] = self.evaluate(self.test_data)
+        return result
 
     def _epoch(self, epoch: int) -> dict[str, float]:
         cfg = self.cfg
         rng = np.random.default_rng([cfg.seed, epoch])
         torch.manual_seed(cfg.seed * 1_000_003 + epoch)  # dropout of this epoch
-        queues = {t: [] for t in self.train_data}
-        n_batches = {t: math.ceil(len(d) / cfg.batch_size) for t, d in self.train_data.items()}
+        queues: dict[str, list] = {u: [] for u in self.units}
+        n_batches = {u: math.ceil(len(self.train_data[ts[0]]) / cfg.batch_size) for u, ts in self.units.items()}
         schedule = batching.task_schedule(n_batches, cfg.sampling, cfg.temperature, rng)
         sums = {t: [0.0, 0] for t in self.train_data}
         bar = tqdm(schedule, desc=f"epoch {epoch}/{cfg.epochs}", disable=not cfg.progress, leave=False)
-        for task in bar:
-            if not queues[task]:
-                data = self.train_data[task]
-                queues[task] = batching.length_grouped_batches(data.lengths, cfg.batch_size, rng)
-            batch = self.to_device(batching.collate(self.train_data[task], queues[task].pop(), self.pad_id))
-            loss = self.batch_loss(task, batch)
-            if not torch.isfinite(loss):
-                raise DivergenceError(f"non-finite loss ({loss.item()}) on task {task} at step {self.step + 1} "
-                                      f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr}) or check the "
-                                      "data, labels and task weights")
-            self.weighting.combine({task: loss}).backward()
+        for unit in bar:
+            tasks = self.units[unit]
+            first = self.train_data[tasks[0]]
+            if not queues[unit]:
+                queues[unit] = batching.length_grouped_batches(first.lengths, cfg.batch_size, rng)
+            index = queues[unit].pop()
+            batch = self.to_device(batching.collate(first, index, self.pad_id))
+            if len(tasks) == 1:
+                losses = {unit: self.batch_loss(unit, batch)}
+            else:
+                labels = {t: batching.collate_labels(self.train_data[t], index).to(self.device) for t in tasks}
+                losses = self.unit_losses(tasks, batch, labels)
+            for task, loss in losses.items():
+                if not torch.isfinite(loss):
+                    raise DivergenceError(f"non-finite loss ({loss.item()}) on task {task} at step {self.step + 1} "
+                                          f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr}) or check the "
+                                          "data, labels and task weights")
+            total = self.weighting.combine(losses)
+            total.backward()
             if cfg.grad_clip:
                 norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                 if not torch.isfinite(norm):
-                    raise DivergenceError(f"non-finite gradient norm on task {task} at step {self.step + 1} "
+                    raise DivergenceError(f"non-finite gradient norm on {unit} at step {self.step + 1} "
                                           f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr})")
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             self.step += 1
-            value = loss.item()
-            sums[task][0] += value
-            sums[task][1] += 1
-            bar.set_postfix(task=task.split("/")[-1], loss=f"{value:.3f}")
+            for task, loss in losses.items():
+                sums[task][0] += loss.item()
+                sums[task][1] += 1
+            value = total.item()
+            bar.set_postfix(task=unit.split("/")[-1], loss=f"{value:.3f}")
             for cb in self.callbacks:
-                cb.on_step_end(self, self.step, task, value)
+                cb.on_step_end(self, self.step, unit, value)
         return {t: s / max(n, 1) for t, (s, n) in sums.items()}
 
     def _callback_keys(self) -> list[str]:
@@ -298,7 +362,7 @@ def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
     return (Path(folder) if task is None else stl_folder(folder, task)) / "checkpoint"
 
 
-def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder: Path | None,
+def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, test: dict, folder: Path | None,
              callbacks: Sequence[Callback], resume: bool) -> tuple[dict, dict, MultiTaskModel]:
     if resume and folder is not None and (done := _finished(cfg, folder)) is not None:
         return done  # an STL sub-run that completed before the interruption
@@ -309,7 +373,7 @@ def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, folder:
 
         callbacks = [*callbacks, GradientCosineCallback(every=cfg.gradient_cosine_every)]
     trainer = Trainer(cfg, model, {t: train[t] for t in tasks}, {t: dev[t] for t in tasks}, callbacks, folder,
-                      pad_id=tokenizer.pad_token_id or 0)
+                      pad_id=tokenizer.pad_token_id or 0, test={t: test[t] for t in tasks if t in test})
     metrics = trainer.fit(resume=resume)
     if folder is not None:
         if cfg.save_checkpoint:
@@ -384,21 +448,21 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
             raise ConfigError(f"--out {out} already exists; pass --overwrite to replace it (the old run is kept "
                               "until the new one is complete) or choose another folder")
     tokenizer = load_tokenizer(cfg.encoder)
-    train_data, dev_data = prepare_data(cfg, tokenizer)
+    data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
     if out is None:
-        return _train_into(cfg, None, train_data, dev_data, callbacks, resume)
+        return _train_into(cfg, None, data, callbacks, resume)
     folder_lock = FolderLock(out) if lock else None
     if folder_lock:
         folder_lock.acquire()
     try:
-        return _train_into(cfg, Path(out), train_data, dev_data, callbacks, resume, overwrite)
+        return _train_into(cfg, Path(out), data, callbacks, resume, overwrite)
     finally:
         if folder_lock:
             folder_lock.release()
 
 
-def _train_into(cfg: TrainConfig, folder: Path | None, train_data: dict, dev_data: dict,
-                callbacks: Sequence[Callback], resume: bool, overwrite: bool = False) -> RunResult:
+def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], callbacks: Sequence[Callback],
+                resume: bool, overwrite: bool = False) -> RunResult:
     partial = None if folder is None else Path(f"{folder}.partial")
     if partial is not None:  # under the lock now: look again, then prepare <out>.partial
         if folder.exists() and not overwrite:
@@ -423,7 +487,8 @@ def _train_into(cfg: TrainConfig, folder: Path | None, train_data: dict, dev_dat
             sub = None if partial is None else (stl_folder(partial, tasks[0]) if cfg.mode == "stl" else partial)
             if sub is not None:
                 sub.mkdir(parents=True, exist_ok=True)
-            runs[key], timing[key], models[key] = _fit_one(cfg, tasks, train_data, dev_data, sub, callbacks, resume)
+            runs[key], timing[key], models[key] = _fit_one(cfg, tasks, data["train"], data["dev"], data["test"], sub,
+                                                           callbacks, resume)
         metrics = runs["mtl"] if cfg.mode == "mtl" else _combine_stl(runs)
         metrics = {"mode": cfg.mode, **metrics}
     except BaseException as e:
@@ -452,9 +517,13 @@ def _replace(partial: Path, folder: Path) -> None:
 
 def _combine_stl(runs: dict[str, dict]) -> dict:
     tasks = {t: r["tasks"][t] for t, r in runs.items()}
-    return {"tasks": tasks, "average": float(np.mean([v["score"] for v in tasks.values()])),
-            "best_epoch": {t: r["best_epoch"] for t, r in runs.items()},
-            "parameters": sum(r["parameters"] for r in runs.values())}
+    out = {"tasks": tasks, "average": float(np.mean([v["score"] for v in tasks.values()])),
+           "best_epoch": {t: r["best_epoch"] for t, r in runs.items()},
+           "parameters": sum(r["parameters"] for r in runs.values())}
+    test = {t: r["test"]["tasks"][t] for t, r in runs.items() if "test" in r}
+    if test:
+        out["test"] = {"tasks": test, "average": float(np.mean([v["score"] for v in test.values()]))}
+    return out
 
 
 def _sum_timing(timing: dict[str, dict]) -> dict:

@@ -32,3 +32,28 @@ def tiny_cfg():
 
     return TrainConfig(tasks=["test/words", "test/flipped"], encoder="tiny-bert", epochs=2, batch_size=16, lr=1e-3,
                        warmup_ratio=0.0, progress=False, seed=3)
+
+
+def _shared(n: int, seed: int) -> tuple[list, np.ndarray, np.ndarray]:
+    """Texts with two labels each: sentiment (word) and length word ('long' vs other)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    size = rng.choice(["long", "short", "new"], size=n)
+    texts = [(f"the film was {rng.choice(WORDS[int(a)])} and {b}",) for a, b in zip(y, size)]
+    return texts, y.astype(np.int64), (size == "long").astype(np.int64)
+
+
+def _register_shared(name: str, which: int, group: str | None = "test/report") -> None:
+    def load(root, which=which):
+        out = {}
+        for split, (n, seed) in {"train": (96, 5), "dev": (48, 6), "test": (40, 7)}.items():
+            texts, a, b = _shared(n, seed)
+            out[split] = Examples(texts, (a, b)[which], f"shared-{seed}")
+        return out
+
+    register_task(TaskSpec(name, "classification", ("sentence",), ("accuracy",), ("0", "1"), load,
+                           "synthetic shared-input task for tests", input_group=group))
+
+
+_register_shared("test/sentiment", 0)
+_register_shared("test/length", 1)
