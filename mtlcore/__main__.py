@@ -79,9 +79,13 @@ def main(argv: list[str] | None = None) -> int:
                  if getattr(args, f.name) is not None}
         cfg = TrainConfig.from_dict({**base, **flags}, source=args.config or "command line")
         result = train(cfg, out=args.out, resume=args.resume, overwrite=args.overwrite)
-        summary = {t: round(v["score"], 4) for t, v in result.metrics["tasks"].items()}
-        print(json.dumps({"mode": cfg.mode, "average": round(result.metrics["average"], 4), "tasks": summary,
-                          "out": str(result.folder)}, indent=2))
+        m = result.metrics
+        summary = {"mode": cfg.mode, "dev average": round(m["average"], 4),
+                   "dev": {t: round(v["score"], 4) for t, v in m["tasks"].items()}}
+        if "test" in m:  # the dev-selected model on the tasks that have a test split
+            summary.update({"test average": round(m["test"]["average"], 4),
+                            "test": {t: round(v["score"], 4) for t, v in m["test"]["tasks"].items()}})
+        print(json.dumps({**summary, "out": str(result.folder)}, indent=2))
         return 0
     except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -9,6 +9,7 @@ refused with the field's name, before any file or folder is touched.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -128,7 +129,8 @@ class TrainConfig(YamlConfig):
     (temperature 1, every batch once per epoch), `uniform`, or `temperature`.
     """
 
-    tasks: list[str] = field(default_factory=lambda: ["glue/rte", "glue/mrpc"])
+    tasks: list[str] = field(default_factory=lambda: ["glue/rte", "glue/mrpc"])  # names, or task-file YAMLs
+    task_files: list[str] = field(default_factory=list)  # users' task files (registered when the config is built)
     mode: str = "mtl"                 # mtl | stl
     encoder: str = "minilm-l6"
     pooling: str = "mean"             # cls | mean
@@ -161,6 +163,7 @@ class TrainConfig(YamlConfig):
         if isinstance(self.tasks, str):
             self.tasks = [t.strip() for t in self.tasks.split(",") if t.strip()]
         coerce_fields(self)
+        self._expand_task_files()
         _check(len(self.tasks) > 0, "tasks: at least one task is needed")
         _check(len(set(self.tasks)) == len(self.tasks), f"tasks: duplicates in {self.tasks}")
         _check(self.mode in ("mtl", "stl"), f"mode must be 'mtl' or 'stl', got {self.mode!r}")
@@ -203,10 +206,43 @@ class TrainConfig(YamlConfig):
         _check(self.device == "auto" or _device_name(self.device),
                f"device must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}")
 
+    def _expand_task_files(self) -> None:
+        """A `tasks` entry that is a YAML task file (see `mtlcore.tasks.user`) becomes the tasks it declares;
+        its absolute path is kept in `task_files`, so a saved config registers them again when read."""
+        files = [str(Path(f).expanduser().resolve()) for f in self.task_files]
+        tasks: list[str] = []
+        for entry in self.tasks:
+            if entry.endswith((".yaml", ".yml")):
+                files.append(str(Path(entry).expanduser().resolve()))
+                tasks += _register_task_file(files[-1])
+            else:
+                tasks.append(entry)
+        for f in files:
+            _register_task_file(f)
+        self.tasks, self.task_files = list(dict.fromkeys(tasks)), list(dict.fromkeys(files))
+
     def for_task(self, task: str) -> "TrainConfig":
         """The STL config of one task (its task weight, if any, is dropped: one task has nothing to weigh)."""
         weights = None if self.task_weights is None else {task: self.task_weights[task]}
         return self.replace(tasks=[task], mode="stl", task_weights=weights)
+
+
+def _register_task_file(path: str) -> list[str]:
+    """Register a users' task file once per content (path, size, mtime); returns its task names."""
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise ConfigError(f"tasks: task file {path} not found") from None
+    return list(_registered(path, st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=32)
+def _registered(path: str, size: int, mtime_ns: int) -> tuple[str, ...]:
+    from .tasks.user import register_task_file
+
+    return tuple(register_task_file(path))
 
 
 def _device_name(name: str) -> bool:

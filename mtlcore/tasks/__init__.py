@@ -17,10 +17,11 @@ from .registry import (DEV_FRACTION, KINDS, SPLIT_SEED, TASKS, DataError, Exampl
 from .readers import read_glue_tsv, read_labelled_lines, read_lines, read_sst_fine, read_text, read_trec, read_tsv
 from .benchmarks import download_official
 from .radiology import register_lumbar_tasks
+from .user import load_task_file, register_task_file, shared_input_group
 
 register_lumbar_tasks()
 
 __all__ = ["DEV_FRACTION", "KINDS", "SPLIT_SEED", "TASKS", "DataError", "Examples", "TaskSpec", "UnknownTaskError",
            "check_splits", "data_root", "download_official", "get_task", "group_split", "load_task", "note_read",
            "read_glue_tsv", "read_labelled_lines", "read_lines", "read_sst_fine", "read_text", "read_trec", "read_tsv",
-           "register_task", "stratified_split", "task_table"]
+           "register_task", "stratified_split", "task_table", "load_task_file", "register_task_file", "shared_input_group"]
