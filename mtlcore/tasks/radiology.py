@@ -97,6 +97,34 @@ def register_lumbar_tasks() -> list[str]:
     return names
 
 
+@functools.lru_cache(maxsize=4)
+def lumbar_parses(root: str | None = None) -> dict:
+    """{patient_id: LumbarParse} for every non-empty note (parsed once per data root)."""
+    notes = load_lumbar_notes(Path(root or data_root()) / CSV_RELPATH)
+    return {pid: parse_lumbar_note(text) for pid, text in notes}
+
+
+def grade_counts(parses: dict):
+    """Long table (level, pathology, grade, notes): how many notes the labeller gives each grade per level."""
+    import pandas as pd
+
+    rows = [{"level": lv, "pathology": p, "grade": parsed.labels[lv][p]}
+            for parsed in parses.values() for lv in LEVELS for p in PATHOLOGIES]
+    return pd.DataFrame(rows).value_counts().rename("notes").reset_index()
+
+
+def unparsed_table(parses: dict):
+    """One row per item the labeller could not fully handle: patient_id, reason, sentence."""
+    import pandas as pd
+
+    rows = []
+    for pid, parsed in parses.items():
+        for item in parsed.unparsed:
+            reason, _, sentence = item.partition(": ")
+            rows.append({"patient_id": pid, "reason": reason, "sentence": sentence.strip("'\"")})
+    return pd.DataFrame(rows, columns=["patient_id", "reason", "sentence"])
+
+
 def load_hand_labels(path: str | Path | None = None) -> dict[int, dict[str, dict[str, str]]]:
     """The blind hand-labelled sample (`data/annotations/lumbar_hand_labels.jsonl`): {patient_id: labels}."""
     path = Path(path) if path is not None else data_root() / HAND_LABELS
