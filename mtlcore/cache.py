@@ -76,7 +76,7 @@ def encoder_fingerprint(name: str) -> str:
 
 # the modules (or subpackages) whose code decides a training run's numbers (the cache key hashes these)
 TRAINING_MODULES = ("_io", "batching", "config", "encoders", "gradients", "metrics", "models", "tasks", "train",
-                    "weighting", "wzr")
+                    "trainer", "weighting", "wzr")
 # modules that only orchestrate or present results (a change to them re-runs no notebook)
 PRESENTATION_MODULES = ("cache", "pipeline", "provenance", "report")
 

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from ._io import atomic_write_csv
-from .train import Callback
+from .trainer import Callback
 
 _LAYER = re.compile(r"(?:^|\.)layers?\.(\d+)\.")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -118,13 +119,11 @@ class MultiTaskModel(nn.Module):
 
     @torch.no_grad()
     def predict(self, tokenizer, texts: Sequence[str | tuple[str, ...]], tasks: Sequence[str] | None = None,
-                batch_size: int = 64, max_length: int = 128) -> dict[str, "np.ndarray"]:
+                batch_size: int = 64, max_length: int = 128) -> dict[str, np.ndarray]:
         """Raw head outputs for `texts` (strings or sentence pairs), every task from one encoder pass per batch.
 
         Returns {task: array}: (n, C) logits for classification, (n,) scores for regression, (n, L) logits for
         multi-label. Texts are sorted by length into batches (less padding) and returned in input order."""
-        import numpy as np
-
         tasks = list(tasks or self.tasks)
         rows = [t if isinstance(t, tuple) else (t,) for t in texts]
         if any(not all(isinstance(x, str) and x.strip() for x in r) for r in rows):

@@ -1,16 +1,9 @@
-"""One training loop for single-task (STL) and multi-task (MTL) models.
+"""Training runs: `train(cfg, out)` trains what a config describes into a run folder, safely.
 
     python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
 
-Each step samples a task (see `batching.task_schedule`), takes a length-grouped batch of it, and
-back-propagates the weighted loss (`weighting`). Tasks that share their inputs (`TaskSpec.input_group`,
-e.g. the pathologies of one report) form one unit in an MTL run: its step takes a batch of the
-shared texts, runs the encoder ONCE and combines every head's loss with the weighting, so k such
-tasks cost about one encoder pass instead of k (`shared_inputs=False` restores one task per step).
-After every epoch all tasks are evaluated on dev; the epoch with the best GLUE-style average is
-kept, and tasks with a test split are then scored on test (`metrics["test"]`): model selection on
-dev, numbers on test. Callbacks hook analyses (gradient cosines, representations) into the loop
-without changing it.
+The loop itself is `mtlcore.trainer.Trainer`. With `mode='stl'` one model per task is trained into
+`out/stl/<task>/`; with `mode='mtl'` one shared model into `out/`.
 
 What a run folder guarantees (see also the README):
 - Inputs first: config, device, `--out`, tokenizer and every task's data are checked before
@@ -28,9 +21,7 @@ What a run folder guarantees (see also the README):
 """
 from __future__ import annotations
 
-import copy
-import dataclasses
-import math
+import json
 import os
 import shutil
 import time
@@ -40,36 +31,14 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
-from tqdm import tqdm
 
-from . import batching
-from ._io import FolderLock, atomic_torch_save, atomic_write_json, resolve_device, set_seed
+from ._io import FolderLock, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
-from .tasks import SPLIT_SEED, DataError, Examples, get_task, load_task
-from .encoders import load_encoder, load_tokenizer
-from .metrics import task_metrics, task_score
-from .models import MultiTaskModel, count_parameters, head_key
+from .encoders import load_tokenizer
+from .models import MultiTaskModel, head_key
 from .provenance import provenance
-from .weighting import make_weighting
-
-
-class DivergenceError(RuntimeError):
-    """Training produced a non-finite loss, gradient or output; the message says where."""
-
-
-class Callback:
-    """Hooks called by `Trainer.fit`; override what you need (all are no-ops here).
-
-    A callback that records something across the run returns it from `state_dict` (picklable); it is
-    saved with each epoch's checkpoint and handed back to `load_state_dict` on resume."""
-
-    def on_train_begin(self, trainer: "Trainer") -> None: ...
-    def on_step_end(self, trainer: "Trainer", step: int, task: str, loss: float) -> None: ...
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict) -> None: ...
-    def on_train_end(self, trainer: "Trainer") -> None: ...
-    def state_dict(self) -> dict | None: return None
-    def load_state_dict(self, state: dict) -> None: ...
+from .trainer import (Callback, DivergenceError, Trainer, build_model, input_units, prepare_data,  # noqa: F401
+                      prepare_split, subset)
 
 
 @dataclass
@@ -78,278 +47,6 @@ class RunResult:
     models: dict[str, MultiTaskModel] = field(default_factory=dict)  # "mtl" or the task name (STL)
     folder: Path | None = None
 
-
-def subset(examples: Examples, limit: int | None) -> Examples:
-    """The first `limit` examples of a fixed permutation (seed SPLIT_SEED): nested as `limit` grows and the same
-    for every run seed, so seeds vary the model, not the data."""
-    if limit is None or limit >= len(examples):
-        return examples
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(examples))
-    return examples.subset(np.sort(order[:limit]))
-
-
-def prepare_data(cfg: TrainConfig, tokenizer) -> tuple[dict, dict]:
-    """Load, subset and tokenise train/dev of every task in `cfg` -> ({task: Encoded}, {task: Encoded})."""
-    return prepare_split(cfg, tokenizer, "train"), prepare_split(cfg, tokenizer, "dev")
-
-
-def prepare_split(cfg: TrainConfig, tokenizer, split: str) -> dict:
-    """{task: Encoded} of one split for the tasks of `cfg` that have it (train: max_train, else max_eval).
-
-    Tasks of one input group are tokenised once and must hold the same texts (else DataError)."""
-    limit = cfg.max_train if split == "train" else cfg.max_eval
-    out, shared = {}, {}
-    for name in cfg.tasks:
-        spec, splits = get_task(name), load_task(name)
-        if split not in splits:
-            continue
-        ex = subset(splits[split], limit)
-        first = shared.get(spec.input_group) if spec.input_group else None
-        if first is None:
-            out[name] = batching.encode(spec, ex, tokenizer, cfg.max_length)
-            if spec.input_group:
-                shared[spec.input_group] = (name, ex.texts, out[name])
-            continue
-        other, texts, enc = first
-        if texts != ex.texts:
-            raise DataError(f"tasks {other} and {name} are in input group {spec.input_group!r} but their {split} "
-                            "texts differ; an input group must hold the same texts in the same order")
-        out[name] = dataclasses.replace(enc, task=spec, labels=ex.labels)
-    return out
-
-
-def input_units(data: dict, shared: bool = True) -> dict[str, list[str]]:
-    """{unit: tasks}: tasks of one input group form one unit (named after the group) when `shared`, else each
-    task is its own unit. A unit of several tasks is trained and evaluated from one encoder pass per batch."""
-    units: dict[str, list[str]] = {}
-    for name, enc in data.items():
-        units.setdefault(enc.task.input_group if shared and enc.task.input_group else name, []).append(name)
-    return {(tasks[0] if len(tasks) == 1 else unit): tasks for unit, tasks in units.items()}
-
-
-def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel, object]:
-    """Fresh encoder + heads for `tasks`; the heads (and a tiny encoder) are initialised from `cfg.seed`."""
-    encoder, tokenizer = load_encoder(cfg.encoder, seed=cfg.seed)
-    torch.manual_seed(cfg.seed)
-    model = MultiTaskModel(encoder, tasks, cfg.pooling, cfg.dropout, encoder_name=cfg.encoder)
-    if cfg.alignment:
-        from .wzr import add_alignment
-
-        add_alignment(model)
-    return model, tokenizer
-
-
-class Trainer:
-    """Trains `model` on `train` ({task: Encoded}) and evaluates on `dev`; see the module docstring."""
-
-    def __init__(self, cfg: TrainConfig, model: MultiTaskModel, train: dict, dev: dict,
-                 callbacks: Sequence[Callback] = (), folder: Path | None = None, pad_id: int = 0,
-                 test: dict | None = None):
-        self.cfg, self.model, self.train_data, self.dev_data, self.test_data = cfg, model, train, dev, test or {}
-        self.shared = cfg.mode == "mtl" and cfg.shared_inputs and not cfg.alignment
-        self.units = input_units(train, self.shared)
-        self.callbacks, self.folder, self.pad_id = list(callbacks), folder, pad_id
-        self.device = resolve_device(cfg.device)
-        weights = None if cfg.task_weights is None else {t: cfg.task_weights[t] for t in train}
-        self.weighting = make_weighting(cfg.weighting, list(train), weights)
-        self.step = 0
-        self.model.to(self.device)
-        if cfg.freeze_encoder:
-            for p in self.model.encoder.parameters():
-                p.requires_grad_(False)
-        self.steps_per_epoch = sum(math.ceil(len(train[ts[0]]) / cfg.batch_size) for ts in self.units.values())
-        self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr)
-        total, warm = cfg.epochs * self.steps_per_epoch, int(cfg.warmup_ratio * cfg.epochs * self.steps_per_epoch)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
-
-    def _param_groups(self) -> list[dict]:
-        """Weight decay on weight matrices only; the alignment matrices R_i get none (decay would pull them
-        towards 0, not towards their identity init) and their own learning rate if `alignment_lr` is set."""
-        decay, no_decay, align = [], [], []
-        for name, p in self.model.named_parameters():
-            if not p.requires_grad:
-                continue
-            if name.startswith("alignment."):
-                align.append(p)
-            else:
-                (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
-        groups = [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        if align:
-            groups.append({"params": align, "weight_decay": 0.0, "lr": self.cfg.alignment_lr or self.cfg.lr})
-        return groups
-
-    # -- pieces callbacks may use --------------------------------------------------------------
-
-    def to_device(self, batch: dict) -> dict:
-        return {k: v.to(self.device) for k, v in batch.items()}
-
-    def batch_loss(self, task: str, batch: dict) -> torch.Tensor:
-        """Unweighted mean loss of `task` on one collated batch (moved to the device)."""
-        inputs = {k: v for k, v in batch.items() if k != "labels"}
-        out = self.model(task=task, **inputs)
-        return self.model.loss(task, out.logits, batch["labels"])
-
-    def unit_losses(self, tasks: Sequence[str], batch: dict, labels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """{task: unweighted mean loss} of tasks sharing one batch of inputs, from one encoder pass."""
-        inputs = {k: v for k, v in batch.items() if k != "labels"}
-        logits = self.model.forward_tasks(tasks, **inputs)
-        return {t: self.model.loss(t, logits[t], labels[t]) for t in tasks}
-
-    def sample_batch(self, task: str, size: int | None = None, seed: int = 0) -> dict:
-        """A random training batch of `task` (on the device), e.g. for gradient diagnostics. Tasks of one input
-        group get the same examples for the same `seed` (same data size, same generator): per-task gradients
-        of one batch."""
-        data = self.train_data[task]
-        rng = np.random.default_rng([self.cfg.seed, seed, 7])
-        index = rng.choice(len(data), size=min(size or self.cfg.batch_size, len(data)), replace=False)
-        return self.to_device(batching.collate(data, index, self.pad_id))
-
-    @torch.no_grad()
-    def evaluate(self, data: dict | None = None) -> dict:
-        """{task: {metric: value, 'score': mean}} and 'average' over tasks."""
-        self.model.eval()
-        data = data if data is not None else self.dev_data
-        result: dict = {"tasks": {}}
-        for tasks in input_units(data, self.shared).values():
-            first = data[tasks[0]]
-            outputs: dict[str, np.ndarray] = {}
-            for index in batching.sequential_batches(len(first), self.cfg.eval_batch_size, first.lengths):
-                batch = self.to_device(batching.collate(first, index, self.pad_id))
-                inputs = {k: v for k, v in batch.items() if k != "labels"}
-                logits = (self.model.forward_tasks(tasks, **inputs) if len(tasks) > 1
-                          else {tasks[0]: self.model(task=tasks[0], **inputs).logits})
-                for task, out in logits.items():
-                    out = out.float().cpu().numpy()
-                    if not np.isfinite(out).all():
-                        raise DivergenceError(f"non-finite model outputs on {task} after step {self.step}: the "
-                                              "weights diverged; lower lr or check the data and task weights")
-                    if task not in outputs:
-                        outputs[task] = np.empty((len(first), *out.shape[1:]), dtype=np.float32)
-                    outputs[task][index] = out  # batches are length-sorted: put rows back in example order
-            for task in tasks:
-                enc = data[task]
-                values = task_metrics(enc.task.kind, enc.task.metrics, enc.labels, outputs[task])
-                values["score"] = task_score(values, enc.task.metrics)
-                result["tasks"][task] = values
-        result["average"] = float(np.mean([v["score"] for v in result["tasks"].values()]))
-        self.model.train()
-        return result
-
-    # -- the loop ----------------------------------------------------------------------------------
-
-    def fit(self, resume: bool = False) -> dict:
-        cfg, state = self.cfg, {"epoch": 0, "best": -math.inf, "best_state": None, "history": [], "seconds": 0.0}
-        last = self.folder / "last.pt" if self.folder and cfg.save_checkpoint else None
-        if resume and last and last.exists():
-            state = self._restore(last)
-        self.model.train()
-        for cb in self.callbacks:
-            cb.on_train_begin(self)
-        for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
-            t0 = time.perf_counter()
-            loss_sum = self._epoch(epoch)
-            state["seconds"] += time.perf_counter() - t0
-            metrics = self.evaluate()
-            metrics.update(epoch=epoch, train_loss=loss_sum)
-            state["history"].append(metrics)
-            if metrics["average"] > state["best"]:
-                state["best"], state["best_state"] = metrics["average"], copy.deepcopy(self.model.state_dict())
-            state["epoch"] = epoch
-            if last:
-                atomic_torch_save(last, {**state, "model": self.model.state_dict(), "step": self.step,
-                                         "optimizer": self.optimizer.state_dict(),
-                                         "scheduler": self.scheduler.state_dict(),
-                                         "callbacks": self._callback_states()})
-            for cb in self.callbacks:
-                cb.on_epoch_end(self, epoch, metrics)
-        self.model.load_state_dict(state["best_state"])
-        for cb in self.callbacks:
-            cb.on_train_end(self)
-        best = max(state["history"], key=lambda m: m["average"])
-        n_train = sum(len(self.train_data[ts[0]]) for ts in self.units.values()) * cfg.epochs
-        self.timing = {"train_seconds": state["seconds"], "train_examples": n_train,
-                       "examples_per_second": n_train / max(state["seconds"], 1e-9)}
-        result = {"tasks": best["tasks"], "average": best["average"], "best_epoch": best["epoch"],
-                  "parameters": count_parameters(self.model), "history": state["history"]}
-        if self.test_data:  # the dev-selected model, scored once on test
-            result["test"] = self.evaluate(self.test_data)
-        return result
-
-    def _epoch(self, epoch: int) -> dict[str, float]:
-        cfg = self.cfg
-        rng = np.random.default_rng([cfg.seed, epoch])
-        torch.manual_seed(cfg.seed * 1_000_003 + epoch)  # dropout of this epoch
-        queues: dict[str, list] = {u: [] for u in self.units}
-        n_batches = {u: math.ceil(len(self.train_data[ts[0]]) / cfg.batch_size) for u, ts in self.units.items()}
-        schedule = batching.task_schedule(n_batches, cfg.sampling, cfg.temperature, rng)
-        sums = {t: [0.0, 0] for t in self.train_data}
-        bar = tqdm(schedule, desc=f"epoch {epoch}/{cfg.epochs}", disable=not cfg.progress, leave=False)
-        for unit in bar:
-            tasks = self.units[unit]
-            first = self.train_data[tasks[0]]
-            if not queues[unit]:
-                queues[unit] = batching.length_grouped_batches(first.lengths, cfg.batch_size, rng)
-            index = queues[unit].pop()
-            batch = self.to_device(batching.collate(first, index, self.pad_id))
-            if len(tasks) == 1:
-                losses = {unit: self.batch_loss(unit, batch)}
-            else:
-                labels = {t: batching.collate_labels(self.train_data[t], index).to(self.device) for t in tasks}
-                losses = self.unit_losses(tasks, batch, labels)
-            for task, loss in losses.items():
-                if not torch.isfinite(loss):
-                    raise DivergenceError(f"non-finite loss ({loss.item()}) on task {task} at step {self.step + 1} "
-                                          f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr}) or check the "
-                                          "data, labels and task weights")
-            total = self.weighting.combine(losses)
-            total.backward()
-            if cfg.grad_clip:
-                norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-                if not torch.isfinite(norm):
-                    raise DivergenceError(f"non-finite gradient norm on {unit} at step {self.step + 1} "
-                                          f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr})")
-            self.optimizer.step()
-            self.scheduler.step()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.step += 1
-            for task, loss in losses.items():
-                sums[task][0] += loss.item()
-                sums[task][1] += 1
-            value = total.item()
-            bar.set_postfix(task=unit.split("/")[-1], loss=f"{value:.3f}")
-            for cb in self.callbacks:
-                cb.on_step_end(self, self.step, unit, value)
-        return {t: s / max(n, 1) for t, (s, n) in sums.items()}
-
-    def _callback_keys(self) -> list[str]:
-        """'<class>#<n>': callbacks are matched by kind, so a resumed run may add or drop others."""
-        seen: dict[str, int] = {}
-        keys = []
-        for cb in self.callbacks:
-            name = type(cb).__name__
-            seen[name] = seen.get(name, -1) + 1
-            keys.append(f"{name}#{seen[name]}")
-        return keys
-
-    def _callback_states(self) -> dict:
-        return {key: st for key, cb in zip(self._callback_keys(), self.callbacks) if (st := cb.state_dict()) is not None}
-
-    def _restore(self, path: Path) -> dict:
-        try:
-            saved = torch.load(path, weights_only=False)
-        except Exception as e:  # a truncated or foreign file: say which, not a pickle traceback
-            raise ConfigError(f"{path}: cannot read the resume checkpoint ({type(e).__name__}: {e}); "
-                              "delete it to restart the run from scratch") from None
-        self.model.load_state_dict(saved.pop("model"))
-        self.optimizer.load_state_dict(saved.pop("optimizer"))
-        self.scheduler.load_state_dict(saved.pop("scheduler"))
-        self.step = saved.pop("step")
-        states = saved.pop("callbacks", {})
-        for key, cb in zip(self._callback_keys(), self.callbacks):
-            if key in states:
-                cb.load_state_dict(states[key])
-        return saved
 
 
 def stl_folder(folder: str | Path, task: str) -> Path:
@@ -387,8 +84,6 @@ def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, test: d
 
 def _finished(cfg: TrainConfig, folder: Path) -> tuple[dict, dict, MultiTaskModel | None] | None:
     """(metrics, timing, model) of a sub-run folder that completed, else None."""
-    import json
-
     if not (folder / "metrics.json").is_file() or (folder / "last.pt").exists():
         return None
     model = MultiTaskModel.load(folder / "checkpoint") if cfg.save_checkpoint else None
