@@ -41,3 +41,33 @@ def test_labeller_agreement_on_the_blind_sample():
     assert list(table.pathology) == list(PATHOLOGIES)
     assert (table["cells"] == 5 * len(hand)).all()
     assert table["grade accuracy"].between(0, 1).all() and np.isfinite(table["presence F1"]).all()
+
+
+def test_openi_tasks_match_the_data_and_share_one_split():
+    from mtlcore.tasks import openi
+    from mtlcore.tasks.radiology import OPENI_FINDINGS, SEVERITY_CLASSES, openi_data, openi_slug
+
+    data = openi_data(str(data_root()))
+    reports = data["reports"]
+    assert tuple(openi.top_findings(reports, 10)) == OPENI_FINDINGS
+    assert openi.severity_task(reports, "cardiomegaly").classes == SEVERITY_CLASSES
+    presence = load_task(f"radiology/openi/{openi_slug('cardiomegaly')}")
+    multi = load_task("radiology/openi/findings")
+    col = OPENI_FINDINGS.index("cardiomegaly")
+    for split in ("train", "dev", "test"):
+        assert presence[split].texts == multi[split].texts
+        assert (presence[split].labels == multi[split].labels[:, col]).all()
+    assert sum(len(presence[s]) for s in presence) == len(reports) == 3927
+    assert any("XXXX" in t[0] for t in presence["train"].texts)  # de-identification tokens kept
+    # a report is in the same split in every task: the subset tasks take their rows' splits from one split
+    where = data["where"]
+    _, mask, _ = openi.chexpert_labels(reports)
+    rows = {"radiology/openi/chexpert": np.flatnonzero(mask),
+            "radiology/openi/cardiomegaly_severity": openi.severity_task(reports, "cardiomegaly").index}
+    for name, idx in rows.items():
+        task = load_task(name)
+        for s in ("train", "dev", "test"):
+            assert len(task[s]) == int((where[idx] == s).sum()) and task[s].texts == [(reports[i].text,)
+                                                                                     for i in idx[where[idx] == s]]
+    assert sum(len(ex) for ex in load_task("radiology/openi/chexpert").values()) == 3337
+    assert get_task("radiology/openi/findings").input_group == get_task("radiology/openi/opacity").input_group

@@ -16,10 +16,11 @@ from .registry import (DEV_FRACTION, KINDS, SPLIT_SEED, TASKS, DataError, Exampl
                        stratified_split, task_table)
 from .readers import read_glue_tsv, read_labelled_lines, read_lines, read_sst_fine, read_text, read_trec, read_tsv
 from .benchmarks import download_official
-from .radiology import register_lumbar_tasks
+from .radiology import register_lumbar_tasks, register_openi_tasks
 from .user import load_task_file, register_task_file, shared_input_group
 
 register_lumbar_tasks()
+register_openi_tasks()
 
 __all__ = ["DEV_FRACTION", "KINDS", "SPLIT_SEED", "TASKS", "DataError", "Examples", "TaskSpec", "UnknownTaskError",
            "check_splits", "data_root", "download_official", "get_task", "group_split", "load_task", "note_read",

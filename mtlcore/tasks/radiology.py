@@ -11,10 +11,21 @@ fixed from the grade counts over all notes before any model was trained:
     absent / mild / present-or-worse   where the labeller finds at least MIN_MILD mild cells,
     absent / present                   otherwise (mild joins present).
 
-Open-i tasks are added by `mtlcore.tasks.openi` (see `register_openi_tasks`).
+Open-i (`radiology/openi/*`, from `mtlcore.tasks.openi`; text = FINDINGS + IMPRESSION, `XXXX`
+de-identification tokens kept; labels = the manual MeSH major codes):
+- `radiology/openi/<finding>`: presence (absent / present) of each of the 10 most frequent findings
+  (`OPENI_FINDINGS`, a test checks it against the data), and `radiology/openi/findings`, all ten as
+  one multi-label task; these share their inputs (every kept report; input group `radiology/openi`);
+- `radiology/openi/cardiomegaly_severity`: borderline / mild / moderate-or-severe among the reports
+  whose cardiomegaly code carries a grade (`openi.severity_task`);
+- `radiology/openi/chexpert`: the 14 CheXpert-style labels of `file2label.json` as one multi-label
+  task, on the 3,337 reports that have them. These labels are MODEL-PREDICTED (an LSTM CheXpert
+  labeller), not annotations.
 
 Splits, for every radiology task: train / dev / test by report (`group_split`, 80/10/10, seed
-`SPLIT_SEED`), so no report is in two splits and the split does not depend on the run seed.
+`SPLIT_SEED`), so no report is in two splits and the split does not depend on the run seed; every
+Open-i task takes its reports' splits from one split of all kept reports, so a report is in the same
+split in every task.
 """
 from __future__ import annotations
 
@@ -24,6 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+import re
+
+from . import openi
 from .lumbar import LEVELS, PATHOLOGIES, CSV_RELPATH, load_lumbar_notes, parse_lumbar_note
 from .registry import DataError, Examples, TaskSpec, data_root, group_split, note_read, register_task
 
@@ -123,6 +137,76 @@ def unparsed_table(parses: dict):
             reason, _, sentence = item.partition(": ")
             rows.append({"patient_id": pid, "reason": reason, "sentence": sentence.strip("'\"")})
     return pd.DataFrame(rows, columns=["patient_id", "reason", "sentence"])
+
+
+# the 10 most frequent Open-i findings (reports: 455, 375, 332, 305, 283, 274, 252, 208, 196, 182)
+OPENI_FINDINGS = ("opacity", "cardiomegaly", "pulmonary atelectasis", "calcinosis", "lung/hypoinflation",
+                  "calcified granuloma", "thoracic vertebrae/degenerative", "lung/hyperdistention", "cicatrix",
+                  "spine/degenerative")
+OPENI_GROUP = "radiology/openi"
+SEVERITY_CLASSES = ("borderline", "mild", "moderate_or_severe")  # = openi.severity_task(...).classes (tested)
+OPENI_SPLIT_NOTE = "train/dev/test 80/10/10 by report (seed 13); manual MeSH codes"
+
+
+def openi_slug(finding: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", finding).strip("_")
+
+
+@functools.lru_cache(maxsize=4)
+def openi_data(root: str) -> dict:
+    """The kept Open-i reports with their split (one split of all reports, reused by every task)."""
+    reports, stats = openi.parse_openi(Path(root) / openi.XML_RELPATH)
+    split = openi.split_reports([r.report_id for r in reports])
+    where = np.empty(len(reports), dtype=object)
+    for name, idx in split.items():
+        where[idx] = name
+    return {"reports": reports, "stats": stats, "where": where}
+
+
+def _openi_examples(root: Path, rows: np.ndarray, labels: np.ndarray, source: str) -> dict[str, Examples]:
+    data = openi_data(str(root))
+    texts = [(data["reports"][i].text,) for i in rows]
+    where = data["where"][rows]
+    return {split: Examples([texts[j] for j in np.flatnonzero(where == split)], labels[where == split], source)
+            for split in ("train", "dev", "test")}
+
+
+def _openi_loader(kind: str, finding: str | None = None):
+    def load(root: Path) -> dict[str, Examples]:
+        reports = openi_data(str(root))["reports"]
+        source = str(Path(root) / openi.XML_RELPATH)
+        everyone = np.arange(len(reports))
+        if kind == "presence":
+            return _openi_examples(root, everyone, openi.presence_labels(reports, [finding])[:, 0], source)
+        if kind == "findings":
+            return _openi_examples(root, everyone, openi.presence_labels(reports, OPENI_FINDINGS).astype(np.float32),
+                                   source)
+        if kind == "severity":
+            task = openi.severity_task(reports, "cardiomegaly")
+            return _openi_examples(root, task.index, task.labels, source)
+        names, mask, labels = openi.chexpert_labels(reports, Path(root) / openi.LABELS_RELPATH)
+        return _openi_examples(root, np.flatnonzero(mask), labels[mask].astype(np.float32),
+                               f"{source}, {Path(root) / openi.LABELS_RELPATH}")
+
+    return load
+
+
+def register_openi_tasks() -> list[str]:
+    specs = [TaskSpec(f"radiology/openi/{openi_slug(f)}", "classification", ("report",), ("macro_f1",),
+                      ("absent", "present"), _openi_loader("presence", f), f"chest X-ray: {f} (MeSH code)",
+                      OPENI_SPLIT_NOTE, input_group=OPENI_GROUP) for f in OPENI_FINDINGS]
+    specs.append(TaskSpec("radiology/openi/findings", "multilabel", ("report",), ("roc_auc", "macro_f1"),
+                          tuple(OPENI_FINDINGS), _openi_loader("findings"), "chest X-ray: the 10 findings, multi-label",
+                          OPENI_SPLIT_NOTE, input_group=OPENI_GROUP))
+    specs.append(TaskSpec("radiology/openi/cardiomegaly_severity", "classification", ("report",), ("macro_f1",),
+                          SEVERITY_CLASSES, _openi_loader("severity"),
+                          "chest X-ray: cardiomegaly grade among graded reports", OPENI_SPLIT_NOTE))
+    specs.append(TaskSpec("radiology/openi/chexpert", "multilabel", ("report",), ("roc_auc", "macro_f1"),
+                          tuple(openi.CHEXPERT_NAMES), _openi_loader("chexpert"),
+                          "chest X-ray: 14 CheXpert-style labels (MODEL-PREDICTED)",
+                          "train/dev/test 80/10/10 by report (seed 13); model-predicted labels",
+                          input_group="radiology/openi/chexpert"))
+    return [register_task(s).name for s in specs]
 
 
 def load_hand_labels(path: str | Path | None = None) -> dict[int, dict[str, dict[str, str]]]:

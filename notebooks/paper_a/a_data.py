@@ -33,6 +33,7 @@ n_examples = 3
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -153,3 +154,39 @@ hand = radiology.load_hand_labels()
 agreement = radiology.labeller_agreement(hand, {pid: p.text for pid, p in parses.items()})
 write_csv(out / "a_data_lumbar_agreement.csv", agreement)
 agreement.round(3)
+
+# %% [markdown]
+# ## Open-i chest X-ray reports
+#
+# Text = FINDINGS + IMPRESSION (`XXXX` de-identification tokens kept); reports with neither are
+# skipped. Labels are the manual MeSH major codes: a finding is the code's first part, or, where that
+# part is an anatomical site, the site with its finding (`lung/hypoinflation`). The ten most frequent
+# findings are presence tasks that share their inputs, plus one multi-label task holding all ten;
+# cardiomegaly, whose codes carry a grade most often, gives a severity task; and the 14 CheXpert-style
+# labels of `file2label.json` (**predicted by a model**, not annotated) form a multi-label task.
+
+# %%
+from mtlcore.tasks import openi
+
+reports, stats = openi.parse_openi()
+display(pd.Series(stats, name="reports").to_frame())
+counts = openi.finding_counts(reports)
+top = pd.DataFrame({"finding": radiology.OPENI_FINDINGS,
+                    "reports": [counts[f] for f in radiology.OPENI_FINDINGS]})
+severity = openi.severity_task(reports, "cardiomegaly")
+print(f"cardiomegaly severity: {dict(zip(*np.unique(severity.grades, return_counts=True)))} -> classes "
+      f"{severity.classes}; {severity.ungraded} reports coded without a grade are left out")
+names, mask, chex = openi.chexpert_labels(reports)
+print(f"CheXpert-style labels (model-predicted) for {mask.sum()} of {len(reports)} reports; positives: "
+      + ", ".join(f"{n} {int(c)}" for n, c in zip(names, chex[mask].sum(0))))
+write_csv(out / "a_data_openi_findings.csv", top)
+openi_tasks = [t for t in task_table().task if t.startswith("radiology/openi/")]
+write_csv(out / "a_data_openi_tasks.csv", task_table(openi_tasks)[["task", "kind", "outputs", "train", "dev", "test"]])
+top
+
+# %%
+fig, ax = plt.subplots(figsize=(7.5, 3.6))
+sns.barplot(data=top, y="finding", x="reports", color="tab:blue", ax=ax)
+ax.set(xlabel=f"reports coded with the finding (of {len(reports)})", ylabel="",
+       title="Open-i: the 10 most frequent MeSH findings (presence tasks)")
+save_figure(fig, out / "a_data_openi_findings")
