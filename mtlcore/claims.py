@@ -1,8 +1,11 @@
 """Verdicts on the papers' claims, written by the notebooks and read by the report.
 
 A notebook computes its verdict from its own results and records it with `record_claim`; the
-report (`results/<profile>/report.html`) collects every `claims/*.json`. Verdicts:
-`reproduced`, `partly`, `not reproduced`, `not run`; the report shows `failed` instead of any
+report (`results/<profile>/report.html`) collects every `claims/*.json`. Items decided by the
+PAPERS.md criteria pass the `mtlcore.verdicts.Verdict` (`verdict=`), whose conditions become the
+claim's checks and whose verdict (`reproduced`, `partly`, `not reproduced`, `inconclusive`) is
+recorded as is; older notebooks pass plain `checks` (all true -> reproduced, some -> partly, none ->
+not reproduced). Items no notebook produced are `not run`; the report shows `failed` instead of any
 verdict for an item whose notebook failed or did not finish in the latest pipeline run (each claim
 records the notebook that wrote it, `$MTLCORE_NOTEBOOK`, set by the pipeline).
 """
@@ -14,25 +17,40 @@ from pathlib import Path
 
 from ._io import atomic_write_json, repo_path
 
-VERDICTS = ("reproduced", "partly", "not reproduced", "not run")
+VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
 
 
-def verdict(checks: dict[str, bool]) -> str:
+def _verdict(checks: dict[str, bool]) -> str:
     """All checks true -> reproduced, some -> partly, none -> not reproduced."""
     passed = sum(bool(v) for v in checks.values())
     return "reproduced" if passed == len(checks) else "partly" if passed else "not reproduced"
 
 
-def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, checks: dict[str, bool],
-                 artefacts: list[str] | None = None) -> dict:
-    """Write `<results_dir>/claims/<item>.json`: the paper's claim, what we measured, the checks and the verdict."""
+def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, checks: dict[str, bool] | None = None,
+                 artefacts: list[str] | None = None, verdict=None) -> dict:
+    """Write `<results_dir>/claims/<item>.json`: the paper's claim, what we measured, the checks and the verdict.
+
+    verdict: a `mtlcore.verdicts.Verdict` (the PAPERS.md criterion); else the verdict follows `checks`."""
     from .provenance import git_commit, package_versions
 
+    if verdict is not None:
+        decided = verdict.to_dict()
+        checks = {c["text"]: c["status"] == "holds" for c in decided["conditions"]}
+        checks.update({f"(secondary, not deciding) {k}: {v}": True for k, v in decided["secondary"].items()})
+        extra = {"reason": decided["reason"], "conditions": decided["conditions"]}
+    elif checks is None:
+        raise ValueError("record_claim needs checks or a verdict")
+    else:
+        extra = {}
     entry = {"item": item, "paper": paper, "ours": ours, "checks": {k: bool(v) for k, v in checks.items()},
-             "verdict": verdict(checks), "artefacts": artefacts or [], "notebook": os.environ.get("MTLCORE_NOTEBOOK"),
+             "verdict": verdict.verdict if verdict is not None else _verdict(checks), **extra,
+             "artefacts": artefacts or [], "notebook": os.environ.get("MTLCORE_NOTEBOOK"),
              "provenance": {"git_commit": git_commit(), "packages": package_versions()}}
     atomic_write_json(repo_path(results_dir) / "claims" / f"{item}.json", entry)
     return entry
+
+
+verdict = _verdict  # the plain-checks rule, kept under its old name
 
 
 def load_claims(results_dir: str | Path) -> dict[str, dict]:

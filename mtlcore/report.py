@@ -59,8 +59,8 @@ ITEMS = (
          "ChestX-ray14: +0.4 mean AUC; with random labels on 20% of one task's data, over 20 pairs: +2.4 mean AUC."),
 )
 
-COLORS = {"reproduced": "#2e7d32", "partly": "#ef6c00", "not reproduced": "#c62828", "failed": "#6a1b9a",
-          "not run": "#757575"}
+COLORS = {"reproduced": "#2e7d32", "partly": "#ef6c00", "not reproduced": "#c62828", "inconclusive": "#1565c0",
+          "failed": "#6a1b9a", "not run": "#757575"}
 
 
 def _rows(results: Path) -> list[dict]:
@@ -115,7 +115,8 @@ def render_markdown(results: Path, profile) -> str:
         if not c:
             continue
         out += ["", f"## {r['item'].id}: {r['item'].title}", "", f"*Paper:* {r['item'].claim}", "",
-                f"*Ours:* {c['ours']}", "", "Checks:"]
+                f"*Ours:* {c['ours']}", ""] + ([f"*Why {r['verdict']}:* {c['reason']}", ""] if c.get("reason") else []) + [
+                "Checks:"]
         out += [f"- {'✔' if ok else '✘'} {name}" for name, ok in c["checks"].items()]
         out += [""] + [f"![{a}]({a})" if a.endswith(".png") else f"- [{a}]({a})" for a in c.get("artefacts", [])]
     out += ["", "## Environment", "", f"- profile: {env['profile']}, seeds: {env['seeds']}",
@@ -144,7 +145,8 @@ def render_html(results: Path, profile) -> str:
         it, c = r["item"], r["claim"]
         body = f"<p><b>Paper {it.paper}:</b> {e(it.claim)}</p>"
         if c:
-            body += f"<p><b>Ours:</b> {e(c['ours'])}</p><ul>" + "".join(
+            why = f"<p><b>Why {e(r['verdict'])}:</b> {e(c['reason'])}</p>" if c.get("reason") else ""
+            body += f"<p><b>Ours:</b> {e(c['ours'])}</p>{why}<ul>" + "".join(
                 f"<li>{'&#10004;' if ok else '&#10008;'} {e(name)}</li>" for name, ok in c["checks"].items()) + "</ul>"
             for a in c.get("artefacts", []):
                 body += (f"<p><img src='{e(a)}' alt='{e(a)}'></p>" if a.endswith(".png")

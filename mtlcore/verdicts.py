@@ -1,0 +1,286 @@
+"""Verdicts from the criteria that ../shared/PAPERS.md fixes ("Verdict criteria"), in one place.
+
+Every paper item's notebook measures its numbers and hands them to the function named after the item
+(`a_t1`, `a0_t1`, `a_f2`, `a_f3`, `a_f4`, ...); the function builds the item's conditions exactly as
+PAPERS.md states them and `decide` turns them into the verdict. Nothing here looks at which verdict
+would be nicer: thresholds are the written ones, and every condition can fail.
+
+A condition is either an interval compared with a threshold, or a yes/no fact (a count, a ratio
+of deterministic measurements). An interval condition *holds* when the whole 95% interval is on the
+claimed side of the threshold, *fails* when it is wholly on the wrong side, and otherwise
+*straddles*. Intervals: `t_interval` over seeds (the mean paired difference; seeds are the unit) or
+`bootstrap_interval` over task pairs / groups where those are the unit.
+
+`decide` (PAPERS.md): reproduced = every condition holds; not reproduced = a core condition fails;
+inconclusive = no core condition fails but one straddles (with the number of seeds that would
+settle it, where the unit is seeds); partly = every core condition holds and some other one does not.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import stats
+
+VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate and its `level` interval over n units (seeds, pairs or groups)."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+    method: str
+    sd: float = float("nan")   # the units' standard deviation (t-intervals), for the seeds-needed estimate
+
+    def __str__(self) -> str:
+        return f"{self.estimate:+.3f} [{self.low:+.3f}, {self.high:+.3f}] ({self.method}, n={self.n})"
+
+
+def t_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
+    """Mean of `values` (one per seed) with its t-interval; n = 1 gives an infinite interval."""
+    x = _finite(values, "values")
+    n, mean = len(x), float(np.mean(x))
+    if n < 2:
+        return Interval(mean, -math.inf, math.inf, n, "t", float("nan"))
+    sd = float(np.std(x, ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return Interval(mean, mean - half, mean + half, n, "t", sd)
+
+
+def bootstrap_interval(values: Sequence[float] | np.ndarray, statistic: Callable[[np.ndarray], float] = np.mean,
+                       n_boot: int = 10_000, seed: int = 0, level: float = LEVEL) -> Interval:
+    """`statistic` of the units (rows of `values`) with a percentile bootstrap interval resampling the rows."""
+    x = np.asarray(values, dtype=float)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError("bootstrap_interval: values must hold at least one unit")
+    if not np.isfinite(x).all():
+        raise ValueError("bootstrap_interval: values contain NaN or inf")
+    estimate = float(statistic(x))
+    if len(x) < 2:
+        return Interval(estimate, -math.inf, math.inf, len(x), "bootstrap")
+    rng = np.random.default_rng(seed)
+    draws = np.array([statistic(x[rng.integers(0, len(x), len(x))]) for _ in range(n_boot)], dtype=float)
+    draws = draws[np.isfinite(draws)]  # e.g. a Spearman of a resample with a constant column
+    low, high = np.quantile(draws, [0.5 - level / 2, 0.5 + level / 2])
+    return Interval(estimate, float(low), float(high), len(x), "bootstrap")
+
+
+def spearman_interval(x: Sequence[float], y: Sequence[float], n_boot: int = 10_000, seed: int = 0) -> Interval:
+    """Spearman's rho of (x, y) pairs with a bootstrap interval over the pairs (the groups)."""
+    x, y = _finite(x, "x"), _finite(y, "y")
+    if len(x) != len(y) or len(x) < 3:
+        raise ValueError(f"spearman_interval: x and y need the same length >= 3, got {len(x)} and {len(y)}")
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    rx, ry = stats.rankdata(x[idx], axis=1), stats.rankdata(y[idx], axis=1)  # ties share their mean rank
+    rx, ry = rx - rx.mean(1, keepdims=True), ry - ry.mean(1, keepdims=True)
+    denom = np.sqrt((rx * rx).sum(1) * (ry * ry).sum(1))
+    draws = ((rx * ry).sum(1) / np.where(denom > 0, denom, np.nan))
+    draws = draws[np.isfinite(draws)]  # a resample with a constant column has no rank correlation
+    low, high = np.quantile(draws, [0.5 - LEVEL / 2, 0.5 + LEVEL / 2])
+    return Interval(float(stats.spearmanr(x, y).statistic), float(low), float(high), len(x), "bootstrap")
+
+
+def seeds_to_settle(interval: Interval, threshold: float, level: float = LEVEL, most: int = 1000) -> int | None:
+    """Seeds a t-interval with the same mean and sd would need to lie wholly on one side of `threshold`."""
+    if not math.isfinite(interval.sd) or interval.sd == 0 or interval.estimate == threshold:
+        return None
+    gap = abs(interval.estimate - threshold)
+    for n in range(max(interval.n, 2), most + 1):
+        if stats.t.ppf(0.5 + level / 2, n - 1) * interval.sd / math.sqrt(n) < gap:
+            return n
+    return None
+
+
+@dataclass
+class Condition:
+    """One condition of an item: an interval vs a threshold (`above`: the claim is estimate > threshold,
+    or >= with `inclusive`), or a yes/no fact (`holds`)."""
+
+    name: str
+    core: bool
+    interval: Interval | None = None
+    threshold: float = 0.0
+    above: bool = True
+    inclusive: bool = False
+    holds: bool | None = None
+    detail: str = ""
+
+    @property
+    def status(self) -> str:
+        """'holds', 'fails' or 'straddles'."""
+        if self.interval is None:
+            if self.holds is None:
+                raise ValueError(f"condition {self.name!r} has neither an interval nor a yes/no fact")
+            return "holds" if self.holds else "fails"
+        lo, hi, t = self.interval.low, self.interval.high, self.threshold
+        if self.above:
+            good, bad = (lo >= t if self.inclusive else lo > t), (hi < t if self.inclusive else hi <= t)
+        else:
+            good, bad = (hi <= t if self.inclusive else hi < t), (lo > t if self.inclusive else lo >= t)
+        return "holds" if good else "fails" if bad else "straddles"
+
+    def describe(self) -> str:
+        side = (">=" if self.inclusive else ">") if self.above else ("<=" if self.inclusive else "<")
+        what = f"{self.interval} vs {side} {self.threshold:g}" if self.interval is not None else (self.detail or "")
+        extra = f"; {self.detail}" if self.interval is not None and self.detail else ""
+        return f"{'(core) ' if self.core else ''}{self.name}: {what}{extra} -> {self.status}"
+
+
+@dataclass
+class Verdict:
+    item: str
+    verdict: str
+    conditions: list[Condition]
+    reason: str
+    secondary: dict[str, str] = field(default_factory=dict)  # shown, never deciding
+
+    def to_dict(self) -> dict:
+        return {"item": self.item, "verdict": self.verdict, "reason": self.reason,
+                "conditions": [{**asdict(c), "status": c.status, "text": c.describe()} for c in self.conditions],
+                "secondary": dict(self.secondary)}
+
+
+def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | None = None,
+           partly_if_some_core: bool = False) -> Verdict:
+    """The PAPERS.md rule (module docstring). `partly_if_some_core`: the item says "one of the core
+    conditions holding = partly" (A-F4), so a failing core condition with another core one holding is partly."""
+    if not any(c.core for c in conditions):
+        raise ValueError(f"{item}: no core condition")
+    core = [c for c in conditions if c.core]
+    failed = [c for c in core if c.status == "fails"]
+    straddle = [c for c in core if c.status == "straddles"]
+    if partly_if_some_core and failed and any(c.status == "holds" for c in core) and not straddle:
+        verdict, reason = "partly", f"core condition(s) {_names(failed)} fail, the others hold"
+    elif failed:
+        verdict, reason = "not reproduced", f"core condition(s) {_names(failed)} fail"
+    elif straddle:
+        needs = [f"{c.name}: " + (f"~{n} seeds" if (n := seeds_to_settle(c.interval, c.threshold)) else
+                                   "more than 1000 seeds (its mean is too close to the threshold)")
+                 for c in straddle if c.interval is not None and c.interval.method == "t"]
+        verdict = "inconclusive"
+        reason = (f"the interval of {_names(straddle)} straddles its threshold"
+                  + (f"; would settle with {', '.join(needs)} (same mean and spread)" if needs else ""))
+    elif all(c.status == "holds" for c in conditions):
+        verdict, reason = "reproduced", "every condition holds"
+    else:
+        others = [c for c in conditions if c.status != "holds"]
+        verdict, reason = "partly", f"core conditions hold; {_names(others)} do not"
+    return Verdict(item, verdict, conditions, reason, dict(secondary or {}))
+
+
+def _names(conditions: list[Condition]) -> str:
+    return ", ".join(repr(c.name) for c in conditions)
+
+
+def _finite(values, name: str) -> np.ndarray:
+    x = np.asarray(values, dtype=float).ravel()
+    if len(x) == 0:
+        raise ValueError(f"{name}: no values")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: contains NaN or inf")
+    return x
+
+
+# -- Paper A ----------------------------------------------------------------------------------------
+
+
+def a_t1(diff_points: np.ndarray, throughput_ratio: float, k: int, parameter_ratio: float,
+         corpus: str = "") -> Verdict:
+    """A-T1 for one corpus. diff_points: (seeds x tasks) paired MTL - STL test macro-F1 in points (x100).
+    throughput_ratio: one MTL model's inference throughput / that of k STL models on the same reports.
+    parameter_ratio: MTL parameters / total parameters of the k STL models.
+
+    (core) the mean over tasks of the paired difference has a t-interval (over seeds) lower bound >= -2
+    points. (core) efficiency: throughput ratio >= 0.8 k and "about 1/k" of the parameters, read as a
+    parameter ratio <= 1.1 / k (the k heads make it slightly above 1/k)."""
+    d = np.asarray(diff_points, dtype=float)
+    if d.ndim != 2:
+        raise ValueError(f"diff_points must be (seeds x tasks), got shape {d.shape}")
+    match = Condition("MTL matches STL (mean over tasks of MTL - STL macro-F1, points)", True,
+                      t_interval(d.mean(axis=1)), threshold=-2.0, inclusive=True)
+    speed = Condition(f"one MTL model serves k={k} tasks at >= 0.8k times the throughput of k STL models", True,
+                      holds=throughput_ratio >= 0.8 * k, detail=f"ratio {throughput_ratio:.2f} vs {0.8 * k:.2f}")
+    params = Condition("with about 1/k of the STL models' parameters (ratio <= 1.1/k)", True,
+                       holds=parameter_ratio <= 1.1 / k, detail=f"ratio {parameter_ratio:.3f} vs 1/k = {1 / k:.3f}")
+    return decide(f"A-T1{' ' + corpus if corpus else ''}", [match, speed, params])
+
+
+def a0_t1(mtl_minus_stl: Sequence[float], mtl_minus_adapters: Sequence[float],
+          secondary: dict[str, str] | None = None) -> Verdict:
+    """A0-T1. Each argument: per seed, the mean over tasks of the paired MTL - (STL | STL + adapters) test
+    macro-F1 in points. (core) both t-interval lower bounds >= -2 points. MTL + adapters goes in `secondary`."""
+    return decide("A0-T1", [
+        Condition("MTL - STL fine-tuning (points)", True, t_interval(mtl_minus_stl), -2.0, inclusive=True),
+        Condition("MTL - STL with adapters (points)", True, t_interval(mtl_minus_adapters), -2.0, inclusive=True),
+    ], secondary)
+
+
+def a_f2(radiology_cka: np.ndarray, contrast_cka: np.ndarray, layers: Sequence[str],
+         secondary: dict[str, str] | None = None, seed: int = 0) -> Verdict:
+    """A-F2. radiology_cka: (radiology task pairs x layers) CKA between the pair's STL models; contrast_cka:
+    (contrast pairs x layers), a radiology STL model vs a GLUE/SentEval one on the same inputs.
+    (core) at every layer, mean radiology CKA - mean contrast CKA > 0 with a bootstrap interval over pairs
+    (both sets resampled) above 0."""
+    rad, con = np.asarray(radiology_cka, float), np.asarray(contrast_cka, float)
+    if rad.ndim != 2 or con.ndim != 2 or rad.shape[1] != len(layers) or con.shape[1] != len(layers):
+        raise ValueError(f"CKA tables must be (pairs x {len(layers)} layers), got {rad.shape} and {con.shape}")
+    conditions = [Condition(f"layer {name}: radiology - contrast CKA", True,
+                            _two_sample(rad[:, j], con[:, j], seed), 0.0) for j, name in enumerate(layers)]
+    return decide("A-F2", conditions, secondary)
+
+
+def a_f3(radiology_cos: np.ndarray, contrast_cos: np.ndarray, layers: Sequence[str],
+         secondary: dict[str, str] | None = None) -> Verdict:
+    """A-F3. radiology_cos / contrast_cos: (seeds x (1 + layers)) mean gradient cosine over training of the
+    radiology (resp. contrast) pairs, column 0 the overall cosine, then one column per layer.
+    (core) overall radiology cosine > 0 (t over seeds); > 0 at >= 80% of the layers; and the overall radiology
+    cosine above the contrast pairs' (paired by seed)."""
+    rad, con = np.asarray(radiology_cos, float), np.asarray(contrast_cos, float)
+    if rad.shape != con.shape or rad.ndim != 2 or rad.shape[1] != 1 + len(layers):
+        raise ValueError(f"cosine tables must both be (seeds x {1 + len(layers)}), got {rad.shape} and {con.shape}")
+    per_layer = [t_interval(rad[:, 1 + j]) for j in range(len(layers))]
+    positive = sum(iv.low > 0 for iv in per_layer)
+    undecided = sum(iv.low <= 0 < iv.high for iv in per_layer)
+    need = math.ceil(0.8 * len(layers))
+    # the count of layers with CI > 0 now, and at most (if every straddling layer settled above 0)
+    layer_cond = Condition(f"radiology cosine > 0 at >= 80% of layers ({need} of {len(layers)})", True,
+                           Interval(positive, positive, positive + undecided, rad.shape[0], "layers"),
+                           threshold=need, inclusive=True,
+                           detail=", ".join(f"{n} {iv}" for n, iv in zip(layers, per_layer)))
+    return decide("A-F3", [
+        Condition("overall radiology gradient cosine", True, t_interval(rad[:, 0]), 0.0),
+        layer_cond,
+        Condition("overall radiology - contrast cosine", True, t_interval(rad[:, 0] - con[:, 0]), 0.0),
+    ], secondary)
+
+
+def a_f4(cka: Sequence[float], cosine: Sequence[float], gap: Sequence[float], min_groups: int = 15,
+         seed: int = 0) -> Verdict:
+    """A-F4 over task groups (one value per group of each argument; gap = MTL - STL). (core) Spearman(CKA, gap)
+    > 0 and Spearman(cosine, gap) > 0, bootstrap intervals over groups; one of the two holding = partly.
+    Fewer than `min_groups` groups is refused (PAPERS.md asks for >= 15)."""
+    n = len(gap)
+    if n < min_groups or len(cka) != n or len(cosine) != n:
+        raise ValueError(f"A-F4 needs >= {min_groups} groups with cka, cosine and gap each; got "
+                         f"{len(cka)}, {len(cosine)}, {n}")
+    return decide("A-F4", [
+        Condition("Spearman(mean STL-STL CKA, MTL - STL gap)", True, spearman_interval(cka, gap, seed=seed), 0.0),
+        Condition("Spearman(mean gradient cosine, MTL - STL gap)", True, spearman_interval(cosine, gap, seed=seed), 0.0),
+    ], partly_if_some_core=True)
+
+
+def _two_sample(a: np.ndarray, b: np.ndarray, seed: int, n_boot: int = 10_000) -> Interval:
+    """mean(a) - mean(b) with a bootstrap resampling each set of units independently."""
+    a, b = _finite(a, "a"), _finite(b, "b")
+    rng = np.random.default_rng(seed)
+    draws = (a[rng.integers(0, len(a), (n_boot, len(a)))].mean(1)
+             - b[rng.integers(0, len(b), (n_boot, len(b)))].mean(1))
+    low, high = np.quantile(draws, [0.5 - LEVEL / 2, 0.5 + LEVEL / 2])
+    return Interval(float(a.mean() - b.mean()), float(low), float(high), len(a) + len(b), "bootstrap")
