@@ -214,7 +214,8 @@ def _combine_stl(runs: dict[str, dict]) -> dict:
     tasks = {t: r["tasks"][t] for t, r in runs.items()}
     out = {"tasks": tasks, "average": float(np.mean([v["score"] for v in tasks.values()])),
            "best_epoch": {t: r["best_epoch"] for t, r in runs.items()},
-           "parameters": sum(r["parameters"] for r in runs.values())}
+           "parameters": sum(r["parameters"] for r in runs.values()),
+           "trainable_parameters": sum(r.get("trainable_parameters", r["parameters"]) for r in runs.values())}
     test = {t: r["test"]["tasks"][t] for t, r in runs.items() if "test" in r}
     if test:
         out["test"] = {"tasks": test, "average": float(np.mean([v["score"] for v in test.values()]))}

@@ -245,7 +245,9 @@ class Trainer:
         self.timing = {"train_seconds": state["seconds"], "train_examples": n_train,
                        "examples_per_second": n_train / max(state["seconds"], 1e-9)}
         result = {"tasks": best["tasks"], "average": best["average"], "best_epoch": best["epoch"],
-                  "parameters": count_parameters(self.model), "history": state["history"]}
+                  "parameters": count_parameters(self.model),
+                  "trainable_parameters": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
+                  "history": state["history"]}
         if self.test_data:  # the dev-selected model, scored once on test
             result["test"] = self.evaluate(self.test_data)
         return result

@@ -175,6 +175,15 @@ def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | N
     return Verdict(item, verdict, conditions, reason, dict(secondary or {}))
 
 
+def combine(item: str, parts: Sequence[Verdict]) -> Verdict:
+    """One verdict over several settings that must all hold (e.g. A-T1 "per corpus"): `decide` over the union
+    of their conditions, each named after its part."""
+    conditions = [Condition(f"{p.item}: {c.name}", c.core, c.interval, c.threshold, c.above, c.inclusive, c.holds,
+                            c.detail) for p in parts for c in p.conditions]
+    secondary = {f"{p.item}: {k}": val for p in parts for k, val in p.secondary.items()}
+    return decide(item, conditions, secondary)
+
+
 def _names(conditions: list[Condition]) -> str:
     return ", ".join(repr(c.name) for c in conditions)
 

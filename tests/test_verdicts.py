@@ -130,3 +130,11 @@ def test_a_verdict_recorded_as_a_claim_reaches_the_report(tmp_path):
     assert [c["status"] for c in claim["conditions"]] == ["holds", "straddles"]
     md, page = write_report(tmp_path, Profile(name="t"))
     assert "Why inconclusive:" in md.read_text() and ">inconclusive</span>" in page.read_text()
+
+
+def test_combine_requires_every_part():
+    good = v.a0_t1([0.2, 0.1, 0.3], [1.0, 1.2, 0.8])
+    bad = v.a0_t1([0.2, 0.1, 0.3], [-5.0, -5.5, -4.5])
+    assert v.combine("A0-T1", [good, good]).verdict == "reproduced"
+    both = v.combine("A0-T1", [good, bad])
+    assert both.verdict == "not reproduced" and len(both.conditions) == 4 and both.conditions[2].name.startswith("A0-T1: ")
