@@ -154,6 +154,8 @@ class TrainConfig(YamlConfig):
     alignment_lr: float | None = None # learning rate of the R_i (None: lr)
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
     shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
+    adapter: str | None = None        # "bottleneck": frozen encoder + Houlsby adapters (mtlcore.adapters)
+    adapter_size: int = 64            # adapter bottleneck width
     seed: int = 0
     device: str = "auto"
     save_checkpoint: bool = True
@@ -171,7 +173,11 @@ class TrainConfig(YamlConfig):
         for name in ("max_train", "max_eval"):
             v = getattr(self, name)
             _check(v is None or (isinstance(v, int) and v >= 1), f"{name} must be a positive integer or None, got {v!r}")
-        for name in ("max_length", "batch_size", "eval_batch_size", "epochs"):
+        _check(self.adapter in (None, "bottleneck"), f"adapter must be null or 'bottleneck', got {self.adapter!r}")
+        _check(not (self.adapter and self.freeze_encoder),
+               "adapter and freeze_encoder: adapters already freeze the encoder, and freeze_encoder would freeze "
+               "the adapters too; use one of them")
+        for name in ("max_length", "batch_size", "eval_batch_size", "epochs", "adapter_size"):
             v = getattr(self, name)
             _check(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
         for name in ("lr", "alignment_lr", "temperature"):

@@ -163,16 +163,30 @@ class MultiTaskModel(nn.Module):
 
     def save(self, folder: str | Path) -> Path:
         """Write `encoder/` (save_pretrained), `heads.pt` and `model.json` into `folder`."""
+        from .adapters import base_state_dict, has_adapters
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.encoder.save_pretrained(folder / "encoder")
+        adapted = has_adapters(self.encoder)
+        if adapted:  # the encoder under its own names (loadable by transformers), the adapters beside it
+            self.encoder.save_pretrained(folder / "encoder", state_dict=base_state_dict(self.encoder))
+            torch.save({k: v.detach().cpu() for k, v in self.encoder.state_dict().items() if ".adapter." in k},
+                       folder / "adapters.pt")
+        else:
+            self.encoder.save_pretrained(folder / "encoder")
         torch.save({k: v.detach().cpu() for k, v in self.heads.state_dict().items()}, folder / "heads.pt")
         if self.alignment is not None:
             torch.save({k: v.detach().cpu() for k, v in self.alignment.state_dict().items()}, folder / "alignment.pt")
         meta = {"tasks": self.tasks, "pooling": self.pooling, "dropout": self.dropout.p,
-                "encoder_name": self.encoder_name, "alignment": self.alignment is not None}
+                "encoder_name": self.encoder_name, "alignment": self.alignment is not None,
+                "adapter_size": self._adapter_size() if adapted else None}
         (folder / "model.json").write_text(json.dumps(meta, indent=2))
         return folder
+
+    def _adapter_size(self) -> int:
+        from .adapters import BottleneckAdapter
+
+        return next(m.down.out_features for m in self.encoder.modules() if isinstance(m, BottleneckAdapter))
 
     @classmethod
     def load(cls, folder: str | Path) -> "MultiTaskModel":
@@ -186,6 +200,15 @@ class MultiTaskModel(nn.Module):
         meta = json.loads((folder / "model.json").read_text())
         encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True)
         model = cls(encoder, meta["tasks"], meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
+        if meta.get("adapter_size"):
+            from .adapters import add_adapters
+
+            add_adapters(encoder, meta["adapter_size"])
+            state = torch.load(folder / "adapters.pt", weights_only=True)
+            missing = [k for k in encoder.state_dict() if ".adapter." in k and k not in state]
+            if missing:
+                raise FileNotFoundError(f"checkpoint {folder}: adapters.pt lacks {missing[:3]}")
+            encoder.load_state_dict(state, strict=False)
         model.heads.load_state_dict(torch.load(folder / "heads.pt", weights_only=True))
         if meta.get("alignment"):
             from .wzr import add_alignment

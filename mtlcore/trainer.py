@@ -106,6 +106,10 @@ def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel,
     encoder, tokenizer = load_encoder(cfg.encoder, seed=cfg.seed)
     torch.manual_seed(cfg.seed)
     model = MultiTaskModel(encoder, tasks, cfg.pooling, cfg.dropout, encoder_name=cfg.encoder)
+    if cfg.adapter:
+        from .adapters import add_adapters
+
+        add_adapters(model.encoder, cfg.adapter_size)
     if cfg.alignment:
         from .wzr import add_alignment
 
