@@ -89,6 +89,8 @@ def atomic_write_csv(path: str | Path, frame) -> Path:
 
 
 def _json_default(o: Any) -> Any:
+    if isinstance(o, np.bool_):
+        return bool(o)
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):

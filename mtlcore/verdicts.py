@@ -142,8 +142,14 @@ class Verdict:
     secondary: dict[str, str] = field(default_factory=dict)  # shown, never deciding
 
     def to_dict(self) -> dict:
+        def plain(c: Condition) -> dict:
+            d = asdict(c)
+            d["holds"] = None if c.holds is None else bool(c.holds)
+            d["threshold"] = float(c.threshold)
+            return {**d, "status": c.status, "text": c.describe()}
+
         return {"item": self.item, "verdict": self.verdict, "reason": self.reason,
-                "conditions": [{**asdict(c), "status": c.status, "text": c.describe()} for c in self.conditions],
+                "conditions": [plain(c) for c in self.conditions],
                 "secondary": dict(self.secondary)}
 
 
@@ -161,7 +167,8 @@ def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | N
     elif failed:
         verdict, reason = "not reproduced", f"core condition(s) {_names(failed)} fail"
     elif straddle:
-        needs = [f"{c.name}: " + (f"~{n} seeds" if (n := seeds_to_settle(c.interval, c.threshold)) else
+        needs = [f"{c.name}: " + ("at least 2 seeds (one seed gives no interval)" if c.interval.n < 2 else
+                                   f"~{n} seeds" if (n := seeds_to_settle(c.interval, c.threshold)) else
                                    "more than 1000 seeds (its mean is too close to the threshold)")
                  for c in straddle if c.interval is not None and c.interval.method == "t"]
         verdict = "inconclusive"

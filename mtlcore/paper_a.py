@@ -1,0 +1,124 @@
+"""Paper A experiments: model families side by side, paired differences, and the efficiency of one MTL model.
+
+    scores = family_scores(TrainConfig(max_train=600, epochs=2), LUMBAR, seeds=[0, 1, 2])
+    diffs = paired_differences(scores, "mtl", "stl")          # seeds x tasks, test macro-F1 points
+    eff = efficiency(LUMBAR, encoder="minilm-l6", n_texts=256)
+
+Families (same encoder, same data, same epochs and learning rate per model):
+- `stl`: one fine-tuned encoder + head per task;
+- `stl+adapters`: frozen encoder, a bottleneck adapter set (Houlsby et al. 2019) and a head per task;
+- `mtl`: one shared encoder, a head per task, one encoder pass per report for tasks sharing inputs;
+- `mtl+adapters`: frozen encoder, one adapter set shared by all tasks, a head per task.
+Every training goes through the cache (`mtlcore.cache.cached_train`), so a re-run costs nothing.
+Model and epoch are selected on dev; the scores compared are on test.
+"""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .config import TrainConfig
+
+FAMILIES: dict[str, dict] = {
+    "stl": {"mode": "stl"},
+    "stl+adapters": {"mode": "stl", "adapter": "bottleneck"},
+    "mtl": {"mode": "mtl"},
+    "mtl+adapters": {"mode": "mtl", "adapter": "bottleneck"},
+}
+
+
+def family_config(base: TrainConfig, family: str, tasks: Sequence[str], seed: int) -> TrainConfig:
+    """`base` with the family's fields, the tasks and the seed (adapters train with `adapter_lr` if set)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
+    return base.replace(tasks=list(tasks), seed=seed, **FAMILIES[family])
+
+
+def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
+                  families: Sequence[str] = tuple(FAMILIES), progress: bool = True) -> pd.DataFrame:
+    """Long table: family, seed, task, dev and test score (the task's metric, e.g. macro-F1), parameters
+    (total and trainable, summed over a family's models) and training seconds."""
+    from tqdm.auto import tqdm
+
+    from .cache import cached_train
+
+    rows = []
+    runs = [(f, s) for f in families for s in seeds]
+    for family, seed in tqdm(runs, desc="trainings", disable=not progress):
+        cfg = family_config(base, family, tasks, seed)
+        result = cached_train(cfg)
+        m = result.metrics
+        if "test" not in m:
+            raise ValueError(f"tasks {list(tasks)} have no test split; Paper A tables report test scores")
+        timing = _timing(result.folder)
+        for task in tasks:
+            rows.append({"family": family, "seed": seed, "task": task, "dev": m["tasks"][task]["score"],
+                         "test": m["test"]["tasks"][task]["score"], "parameters": m["parameters"],
+                         "trainable": m.get("trainable_parameters", m["parameters"]),
+                         "train_seconds": timing.get("train_seconds", float("nan"))})
+    return pd.DataFrame(rows)
+
+
+def _timing(folder) -> dict:
+    import json
+
+    path = None if folder is None else folder / "timing.json"
+    return json.loads(path.read_text()) if path is not None and path.is_file() else {}
+
+
+def paired_differences(scores: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.DataFrame:
+    """(seeds x tasks) `a` - `b` in points (x100), paired by seed and task."""
+    wide = scores.pivot_table(index=["seed", "task"], columns="family", values=split)
+    missing = [f for f in (a, b) if f not in wide.columns]
+    if missing:
+        raise ValueError(f"no scores for famil{'y' if len(missing) == 1 else 'ies'} {missing}")
+    return (100 * (wide[a] - wide[b])).unstack("task")
+
+
+def summary_table(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+    """Per task and family: mean and standard deviation over seeds of the score, in points."""
+    g = scores.assign(points=100 * scores[split]).groupby(["task", "family"]).points
+    return g.agg(["mean", "std", "count"]).round(2).unstack("family")
+
+
+def efficiency(tasks: Sequence[str], encoder: str = "minilm-l6", n_texts: int = 256, batch_size: int = 64,
+               max_length: int = 128, repeats: int = 3) -> dict:
+    """One MTL model with k heads vs k STL models on the same reports: parameters and inference throughput.
+
+    The k STL models are timed as k passes of a same-size single-head model over the texts (each STL model
+    costs exactly that), the MTL model as one `predict` pass for all k heads; medians of `repeats`
+    alternating rounds. Models are freshly built: timing does not depend on the weights."""
+    import statistics
+
+    import torch
+
+    from .models import MultiTaskModel, count_parameters
+    from .tasks import load_task
+    from .train import build_model
+
+    k = len(tasks)
+    cfg = TrainConfig(tasks=list(tasks), encoder=encoder, device="cpu", progress=False, max_length=max_length)
+    mtl, tok = build_model(cfg, tasks)
+    stl = MultiTaskModel(mtl.encoder, tasks[:1], mtl.pooling, mtl.dropout.p)
+    texts = [t[0] for t in load_task(tasks[0])["test"].texts][:n_texts]
+    mtl.eval(), stl.eval()
+    mtl.predict(tok, texts[:batch_size], batch_size=batch_size, max_length=max_length)  # warm-up
+    one, many = [], []
+    with torch.no_grad():
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            mtl.predict(tok, texts, batch_size=batch_size, max_length=max_length)
+            one.append(len(texts) / (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            for _ in range(k):
+                stl.predict(tok, texts, batch_size=batch_size, max_length=max_length)
+            many.append(len(texts) / (time.perf_counter() - t0))
+    mtl_params, stl_params = count_parameters(mtl), k * count_parameters(stl)
+    return {"k": k, "texts": len(texts), "threads": torch.get_num_threads(),
+            "mtl_parameters": mtl_params, "stl_parameters_total": stl_params,
+            "parameter_ratio": mtl_params / stl_params,
+            "mtl_examples_per_second": statistics.median(one), "k_stl_examples_per_second": statistics.median(many),
+            "throughput_ratio": statistics.median(one) / statistics.median(many)}
