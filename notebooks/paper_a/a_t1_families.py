@@ -62,15 +62,19 @@ summary_table(scores)
 # %%
 sns.set_theme(style="whitegrid")
 plot = scores.assign(points=100 * scores.test, task=scores.task.str.replace("radiology/", "", regex=False))
-fig, axes = plt.subplots(1, len(corpora), figsize=(6.5 * len(corpora), 4.2), squeeze=False)
-order = [f for f in ("stl", "stl+adapters", "mtl", "mtl+adapters") if f in set(plot.family)]
-for ax, corpus in zip(axes[0], corpora):
+palette = dict(zip(("stl", "stl+adapters", "mtl", "mtl+adapters"), sns.color_palette(n_colors=4)))
+heights = [1 + 0.22 * len(tasks) * plot[plot.corpus == c].family.nunique() for c, tasks in corpora.items()]
+fig, axes = plt.subplots(len(corpora), 1, figsize=(8, 1 + sum(heights)), squeeze=False,
+                         gridspec_kw={"height_ratios": heights}, layout="constrained")
+for ax, corpus in zip(axes[:, 0], corpora):
     part = plot[plot.corpus == corpus]
-    sns.barplot(data=part, y="task", x="points", hue="family", hue_order=order, errorbar=None, ax=ax, alpha=0.85)
+    order = [f for f in ("stl", "stl+adapters", "mtl", "mtl+adapters") if f in set(part.family)]
+    sns.barplot(data=part, y="task", x="points", hue="family", hue_order=order, palette=palette, errorbar=None,
+                ax=ax, alpha=0.85)
     sns.stripplot(data=part, y="task", x="points", hue="family", hue_order=order, dodge=True, color="black",
                   size=3, legend=False, ax=ax)
     ax.set(xlabel="test macro-F1 (points)", ylabel="", xlim=(0, 100), title=f"{corpus}: {len(seeds)} seed(s)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="family")
 fig.suptitle(f"A-T1 / A0-T1 ({profile}): {base.max_train or 'all'} train examples per task, {base.epochs} epoch(s)")
 save_figure(fig, out / "a_t1_families")
 
@@ -128,9 +132,15 @@ record_claim(results_dir, "A0-T1", "MTL is on par with STL fine-tuning and with 
 # %% [markdown]
 # ## Reading the result
 #
-# The verdict lines above are computed, not written by hand. At the cpu profile the models see a few
-# hundred reports per task for two epochs and three seeds: intervals are wide, so "inconclusive"
-# with the number of seeds that would settle it is an expected and honest outcome; the gpu profile
-# trains on full data with five seeds. The Open-i adapter families are left out at the cpu profile
-# (time); the lumbar labels are silver (a rule-based labeller), so the scores measure how well a
-# model learns the labeller's rules from text.
+# The verdict lines above are computed from the criteria, not written by hand. At the cpu profile the
+# models see 400 reports per task for two epochs and three seeds, so many models stay near the
+# majority-class floor (macro-F1 about 50 for two classes, 33 for three) and intervals are wide;
+# the gpu profile trains on full data with five seeds. The Open-i adapter families are left out at
+# the cpu profile (time). The lumbar labels are silver (a rule-based labeller), so the scores measure
+# how well a model learns the labeller's rules from text.
+#
+# Budget per model is the same number of optimiser steps and epochs: one MTL step adds the k tasks'
+# losses and clips the gradient norm at `grad_clip`, so each task gets a smaller share of an update
+# than in its STL model. Whether this, and not task interference, explains an MTL deficit at this
+# scale is an open question for a secondary run (e.g. `shared_inputs=False`, which gives MTL one step
+# per task batch); it does not change the verdict, which is decided in the paper's setting above.
