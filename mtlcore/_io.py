@@ -73,6 +73,15 @@ def atomic_torch_save(path: str | Path, obj: Any) -> Path:
     return _atomic(Path(path), lambda p: torch.save(obj, p))
 
 
+def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
+    """`np.save` through a temp file + rename (the name keeps its `.npy`)."""
+    def write(p: Path) -> None:
+        with open(p, "wb") as f:
+            np.save(f, array)
+
+    return _atomic(Path(path), write)
+
+
 def atomic_save_figure(fig, stem: str | Path) -> list[Path]:
     """Save a matplotlib figure as `<stem>.png` and `<stem>.pdf`, each atomically."""
     stem = Path(stem)

@@ -5,8 +5,8 @@ matrix is the normalised Gram matrix
 
     C_ij = <g_i, g_j> / (||g_i|| ||g_j||),
 
-computed for all shared parameters ("overall") and for each layer group (embeddings, layer_0 ..
-layer_{L-1}): the overall Gram matrix is the sum of the groups' Gram matrices. Positive C_ij: a
+computed for all shared parameters ("overall") and for each layer group (embeddings, layer_1 ..
+layer_L, numbered like the hidden states that CKA compares: hidden state i is layer_i's output): the overall Gram matrix is the sum of the groups' Gram matrices. Positive C_ij: a
 step on task i also lowers task j's loss (to first order); negative: the tasks pull apart.
 """
 from __future__ import annotations
@@ -28,11 +28,12 @@ _LAYER = re.compile(r"(?:^|\.)layers?\.(\d+)\.")
 
 
 def layer_group(name: str) -> str:
-    """Shared-parameter name -> 'embeddings', 'layer_<i>' or 'other' (e.g. a final LayerNorm)."""
+    """Shared-parameter name -> 'embeddings', 'layer_<i>' (1-based: the i-th transformer block, whose output is
+    hidden state i) or 'other' (e.g. a final LayerNorm)."""
     if "embeddings" in name:
         return "embeddings"
     m = _LAYER.search(name)
-    return f"layer_{int(m.group(1))}" if m else "other"
+    return f"layer_{int(m.group(1)) + 1}" if m else "other"
 
 
 @dataclass

@@ -117,6 +117,19 @@ class MultiTaskModel(nn.Module):
         _, pooled = self.encode(input_ids, attention_mask, token_type_ids)
         return {t: self.head(t, pooled) for t in tasks}
 
+    def _batches(self, tokenizer, texts: Sequence[str | tuple[str, ...]], batch_size: int, max_length: int, what: str):
+        """(indices, padded batch on the model's device) over `texts` sorted by length (less padding)."""
+        rows = [t if isinstance(t, tuple) else (t,) for t in texts]
+        if any(not all(isinstance(x, str) and x.strip() for x in r) for r in rows):
+            raise ValueError(f"{what}: every text must be a non-empty string (or a tuple of them)")
+        enc = tokenizer(*[list(c) for c in zip(*rows)], truncation=True, max_length=max_length, padding=False)
+        order = np.argsort([-len(x) for x in enc["input_ids"]], kind="stable")
+        device = next(self.parameters()).device
+        for start in range(0, len(rows), batch_size):
+            idx = order[start:start + batch_size]
+            feats = [{k: enc[k][i] for k in enc.keys()} for i in idx]
+            yield idx, {k: v.to(device) for k, v in tokenizer.pad(feats, return_tensors="pt").items()}
+
     @torch.no_grad()
     def predict(self, tokenizer, texts: Sequence[str | tuple[str, ...]], tasks: Sequence[str] | None = None,
                 batch_size: int = 64, max_length: int = 128) -> dict[str, np.ndarray]:
@@ -125,27 +138,41 @@ class MultiTaskModel(nn.Module):
         Returns {task: array}: (n, C) logits for classification, (n,) scores for regression, (n, L) logits for
         multi-label. Texts are sorted by length into batches (less padding) and returned in input order."""
         tasks = list(tasks or self.tasks)
-        rows = [t if isinstance(t, tuple) else (t,) for t in texts]
-        if any(not all(isinstance(x, str) and x.strip() for x in r) for r in rows):
-            raise ValueError("predict: every text must be a non-empty string (or a tuple of them)")
-        enc = tokenizer(*[list(c) for c in zip(*rows)], truncation=True, max_length=max_length, padding=False)
-        order = np.argsort([-len(x) for x in enc["input_ids"]], kind="stable")
-        device = next(self.parameters()).device
         was = self.training
         self.eval()
         out: dict[str, np.ndarray] = {}
         try:
-            for start in range(0, len(rows), batch_size):
-                idx = order[start:start + batch_size]
-                feats = [{k: enc[k][i] for k in enc.keys()} for i in idx]
-                batch = {k: v.to(device) for k, v in tokenizer.pad(feats, return_tensors="pt").items()}
+            for idx, batch in self._batches(tokenizer, texts, batch_size, max_length, "predict"):
                 logits = self.forward_tasks(tasks, **batch) if self.alignment is None else {
                     t: self(task=t, **batch).logits for t in tasks}
                 for t, v in logits.items():
                     v = v.float().cpu().numpy()
                     if t not in out:
-                        out[t] = np.empty((len(rows), *v.shape[1:]), dtype=np.float32)
+                        out[t] = np.empty((len(texts), *v.shape[1:]), dtype=np.float32)
                     out[t][idx] = v
+        finally:
+            self.train(was)
+        return out
+
+    @torch.no_grad()
+    def layer_features(self, tokenizer, texts: Sequence[str | tuple[str, ...]], batch_size: int = 64,
+                       max_length: int = 128, task: str | None = None) -> np.ndarray:
+        """(layers + 1, n, hidden): every hidden state (embedding output first) mean-pooled over each text's real
+        tokens, in input order; the representations that layer-wise CKA compares. `task` selects its alignment."""
+        from .similarity import layer_activations
+
+        if len(texts) == 0:
+            raise ValueError("layer_features: no texts")
+        was = self.training
+        self.eval()
+        out = None
+        try:
+            for idx, batch in self._batches(tokenizer, texts, batch_size, max_length, "layer_features"):
+                hidden, _ = self.encode(**batch, output_hidden_states=True, task=task or self.tasks[0])
+                layers = layer_activations(hidden.hidden_states, batch["attention_mask"], "pooled")
+                if out is None:
+                    out = np.empty((len(layers), len(texts), layers[0].shape[-1]), dtype=np.float32)
+                out[:, idx] = torch.stack(layers).float().cpu().numpy()
         finally:
             self.train(was)
         return out

@@ -40,7 +40,7 @@ def test_two_task_linear_model_matches_hand_computation():
                "b": {"x": torch.tensor(X2), "labels": torch.tensor(y2)}}
     res = task_gradient_cosines(SharedLinear(w), batches)
     assert res.overall[0, 1] == pytest.approx(expected)
-    assert res.per_layer["layer_0"][0, 1] == pytest.approx(expected)
+    assert res.per_layer["layer_1"][0, 1] == pytest.approx(expected)
     assert res.norms["a"] == pytest.approx(np.linalg.norm(g1))
     np.testing.assert_allclose(np.diag(res.overall), 1.0)
 
@@ -58,8 +58,8 @@ def test_identical_tasks_give_one_and_opposed_targets_give_minus_one():
 
 def test_layer_groups_of_bert_parameter_names():
     assert layer_group("embeddings.word_embeddings.weight") == "embeddings"
-    assert layer_group("encoder.layer.3.attention.self.query.weight") == "layer_3"
-    assert layer_group("encoder.layer.11.output.dense.bias") == "layer_11"
+    assert layer_group("encoder.layer.3.attention.self.query.weight") == "layer_4"
+    assert layer_group("encoder.layer.11.output.dense.bias") == "layer_12"
     assert layer_group("final_layer_norm.weight") == "other"
 
 
@@ -71,5 +71,5 @@ def test_callback_writes_the_table_and_leaves_training_unchanged(tiny_cfg, tmp_p
     assert run.metrics == plain.metrics  # recording draws its own batches and uses no training randomness
     table = pd.read_csv(tmp_path / "run/gradient_cosines.csv")
     assert sorted(table.step.unique()) == list(range(0, 13, 2))  # 12 steps: 96/16 per task x 2 tasks
-    assert set(table.layer) == {"overall", "embeddings", "layer_0", "layer_1"}
+    assert set(table.layer) == {"overall", "embeddings", "layer_1", "layer_2"}
     assert table.cosine.between(-1, 1).all() and 0 < cb.overhead < 1
