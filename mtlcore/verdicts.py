@@ -83,6 +83,8 @@ def spearman_interval(x: Sequence[float], y: Sequence[float], n_boot: int = 10_0
     denom = np.sqrt((rx * rx).sum(1) * (ry * ry).sum(1))
     draws = ((rx * ry).sum(1) / np.where(denom > 0, denom, np.nan))
     draws = draws[np.isfinite(draws)]  # a resample with a constant column has no rank correlation
+    if len(draws) == 0:  # x or y constant: no rank correlation at all (the interval straddles any threshold)
+        return Interval(float("nan"), -math.inf, math.inf, len(x), "bootstrap")
     low, high = np.quantile(draws, [0.5 - LEVEL / 2, 0.5 + LEVEL / 2])
     return Interval(float(stats.spearmanr(x, y).statistic), float(low), float(high), len(x), "bootstrap")
 
@@ -262,14 +264,9 @@ def a_f3(radiology_cos: np.ndarray, contrast_cos: np.ndarray, layers: Sequence[s
     if rad.shape != con.shape or rad.ndim != 2 or rad.shape[1] != 1 + len(layers):
         raise ValueError(f"cosine tables must both be (seeds x {1 + len(layers)}), got {rad.shape} and {con.shape}")
     per_layer = [t_interval(rad[:, 1 + j]) for j in range(len(layers))]
-    positive = sum(iv.low > 0 for iv in per_layer)
-    undecided = sum(iv.low <= 0 < iv.high for iv in per_layer)
     need = math.ceil(0.8 * len(layers))
-    # the count of layers with CI > 0 now, and at most (if every straddling layer settled above 0)
-    layer_cond = Condition(f"radiology cosine > 0 at >= 80% of layers ({need} of {len(layers)})", True,
-                           Interval(positive, positive, positive + undecided, rad.shape[0], "layers"),
-                           threshold=need, inclusive=True,
-                           detail=", ".join(f"{n} {iv}" for n, iv in zip(layers, per_layer)))
+    layer_cond = count_condition(f"radiology cosine > 0 at >= 80% of layers ({need} of {len(layers)})", True,
+                                 per_layer, 0.0, need, labels=layers)
     return decide("A-F3", [
         Condition("overall radiology gradient cosine", True, t_interval(rad[:, 0]), 0.0),
         layer_cond,
@@ -292,6 +289,18 @@ def a_f4(cka: Sequence[float], cosine: Sequence[float], gap: Sequence[float], mi
     ], partly_if_some_core=True)
 
 
+def count_condition(name: str, core: bool, intervals: Sequence[Interval], threshold: float, need: int,
+                    above: bool = True, labels: Sequence[str] | None = None) -> Condition:
+    """"At least `need` of these intervals lie wholly on the claimed side of `threshold`": holds when that many
+    already do, fails when even counting every straddling one as good leaves fewer, else straddles. The
+    condition's interval is (count now, count now, count if every straddling one settled the right way)."""
+    statuses = [Condition("", core, iv, threshold, above).status for iv in intervals]
+    good, undecided = statuses.count("holds"), statuses.count("straddles")
+    labels = labels or [str(i) for i in range(len(intervals))]
+    return Condition(name, core, Interval(good, good, good + undecided, len(intervals), "count"), threshold=need,
+                     inclusive=True, detail=", ".join(f"{n} {iv}" for n, iv in zip(labels, intervals)))
+
+
 def _two_sample(a: np.ndarray, b: np.ndarray, seed: int, n_boot: int = 10_000) -> Interval:
     """mean(a) - mean(b) with a bootstrap resampling each set of units independently."""
     a, b = _finite(a, "a"), _finite(b, "b")
@@ -300,3 +309,157 @@ def _two_sample(a: np.ndarray, b: np.ndarray, seed: int, n_boot: int = 10_000) -
              - b[rng.integers(0, len(b), (n_boot, len(b)))].mean(1))
     low, high = np.quantile(draws, [0.5 - LEVEL / 2, 0.5 + LEVEL / 2])
     return Interval(float(a.mean() - b.mean()), float(low), float(high), len(a) + len(b), "bootstrap")
+
+
+# -- Paper B ----------------------------------------------------------------------------------------
+
+
+def _fact(name: str, holds: bool, detail: str, core: bool = True) -> Condition:
+    return Condition(name, core, holds=bool(holds), detail=detail)
+
+
+def b_f2(with_2: Sequence[float], with_3: Sequence[float], equal_counts: bool, same_boundary: bool) -> Verdict:
+    """B-F2, the three-task toy. with_2 / with_3: per seed, acc(task 1 trained with task 2 | 3) - acc(task 1 alone).
+    (core) >= 20 seeds, equal sample counts, tasks 2 and 3 with the same boundary (the setting's facts);
+    (core) the with-2 gain > 0 and the with-3 gain < 0, t-intervals over seeds."""
+    n = len(_finite(with_2, "with_2"))
+    return decide("B-F2", [
+        _fact(">= 20 seeds", n >= 20 and len(_finite(with_3, "with_3")) >= 20, f"{n} seeds"),
+        _fact("equal sample counts for the three tasks", equal_counts, "setting"),
+        _fact("tasks 2 and 3 share one decision boundary", same_boundary, "setting"),
+        Condition("acc(1 with 2) - acc(1 alone)", True, t_interval(with_2), 0.0),
+        Condition("acc(1 with 3) - acc(1 alone)", True, t_interval(with_3), 0.0, above=False),
+    ])
+
+
+def b_f3(diffs: dict[str, dict[int, Sequence[float]]], same: str, moderate_counts: Sequence[int],
+         secondary: dict[str, str] | None = None) -> Verdict:
+    """B-F3 in the primary setting. diffs[source][m_source]: per seed, MTL - STL target error (negative = the
+    source helps). same: the same-covariance source. moderate_counts: {d, 3d, 10d}, each present for every source.
+    (core) at each moderate count the same-covariance source's difference < 0 (t over seeds); (core) no other
+    source has an interval wholly below 0 at two or more of those counts."""
+    if same not in diffs:
+        raise ValueError(f"B-F3: the same-covariance source {same!r} is not among {sorted(diffs)}")
+    missing = [(s, m) for s in diffs for m in moderate_counts if m not in diffs[s]]
+    if missing:
+        raise ValueError(f"B-F3: no numbers for (source, count) {missing[:4]}")
+    conditions = [Condition(f"same covariance at m_source={m}: MTL - STL target error", True,
+                            t_interval(diffs[same][m]), 0.0, above=False) for m in moderate_counts]
+    for src in (s for s in diffs if s != same):
+        ivs = [t_interval(diffs[src][m]) for m in moderate_counts]
+        below = sum(iv.high < 0 for iv in ivs)
+        conditions.append(_fact(f"{src}: not below 0 at two or more moderate counts", below < 2,
+                                f"wholly below 0 at {below} of {list(moderate_counts)}: "
+                                + ", ".join(f"{m} {iv}" for m, iv in zip(moderate_counts, ivs))))
+    return decide("B-F3", conditions, secondary)
+
+
+def b_p1(relative_gaps: dict[int, float], k: int, restarts: int, from_construction: bool = False) -> Verdict:
+    """B-P1. relative_gaps[r]: for shared width r, the largest over tasks of (MTL task loss - the task's STL optimum)
+    / STL optimum, at the best of `restarts` random initialisations. (core) restarts >= 5 and none started from
+    Prop. 1's construction; (core) every r >= k has gap < 1e-4; (core) every r < k has gap > 1e-3."""
+    big = {r: g for r, g in relative_gaps.items() if r >= k}
+    small = {r: g for r, g in relative_gaps.items() if r < k}
+    if not big or not small:
+        raise ValueError(f"B-P1 needs widths on both sides of k={k}, got {sorted(relative_gaps)}")
+    return decide("B-P1", [
+        _fact(">= 5 random restarts, none from Prop. 1's construction", restarts >= 5 and not from_construction,
+              f"{restarts} restarts" + (", started from the construction" if from_construction else "")),
+        _fact("r >= k reaches every task's STL optimum (relative gap < 1e-4)", all(g < 1e-4 for g in big.values()),
+              ", ".join(f"r={r}: {g:.2e}" for r, g in sorted(big.items()))),
+        _fact("r < k leaves a gap (> 1e-3)", all(g > 1e-3 for g in small.values()),
+              ", ".join(f"r={r}: {g:.2e}" for r, g in sorted(small.items()))),
+    ])
+
+
+def b_p3(max_sine: float, clean_diffs: dict[int, Sequence[float]], noisy_weight_excess: Sequence[float],
+         secondary: dict[str, str] | None = None) -> Verdict:
+    """B-P3. max_sine: the largest principal-angle sine between the solver's shared subspace and Prop. 3's closed
+    form. clean_diffs[m]: per seed, at sample size m and 20% random labels on one task, the clean tasks' mean error
+    with Alg. 2's weights minus with uniform weights. noisy_weight_excess: per seed, the noisy task's Alg. 2 weight
+    minus the mean weight. (core) sine < 1e-4; (core) >= 10 seeds and Alg. 2 lower (interval < 0) at >= 2 sizes;
+    (core) the noisy task's weight below the mean weight (interval < 0)."""
+    seeds = min(len(_finite(v, f"clean_diffs[{m}]")) for m, v in clean_diffs.items())
+    sizes = sorted(clean_diffs)
+    return decide("B-P3", [
+        _fact("solver subspace = Prop. 3 closed form (sine < 1e-4)", max_sine < 1e-4, f"max sine {max_sine:.2e}"),
+        _fact(">= 10 seeds per sample size", seeds >= 10, f"{seeds} seeds"),
+        count_condition("Alg. 2 beats uniform on the clean tasks at >= 2 sample sizes", True,
+                        [t_interval(clean_diffs[m]) for m in sizes], 0.0, 2, above=False,
+                        labels=[f"m={m}" for m in sizes]),
+        Condition("noisy task's weight - mean weight", True, t_interval(noisy_weight_excess), 0.0, above=False),
+    ], secondary)
+
+
+def b_f5a(pair_gains: dict[str, Sequence[float]], all_five_gains: Sequence[float]) -> Verdict:
+    """B-F5a. pair_gains[pair]: per seed, the GLUE score with alignment minus without, for each of the 10 pairs;
+    all_five_gains: per seed, the average-score gain with all five tasks together. (core) the mean gain > 0 on
+    >= 6 of the 10 pairs [paper 7/10]; (core) the all-five gain > 0 (t over seeds) [paper +2.35]."""
+    if len(pair_gains) != 10:
+        raise ValueError(f"B-F5a: the criterion is over the 10 GLUE pairs, got {len(pair_gains)}")
+    means = {p: float(np.mean(_finite(g, p))) for p, g in pair_gains.items()}
+    wins = sum(m > 0 for m in means.values())
+    return decide("B-F5a", [
+        _fact("alignment beats no alignment on >= 6 of 10 pairs (mean over seeds)", wins >= 6,
+              f"{wins}/10 [paper 7/10]: " + ", ".join(f"{p} {m:+.2f}" for p, m in means.items())),
+        Condition("all five tasks: average score gain", True, t_interval(all_five_gains), 0.0),
+    ])
+
+
+def b_f5b(gains: dict[str, Sequence[float]]) -> Verdict:
+    """B-F5b. gains[target]: per seed, target accuracy with alignment minus without (SST -> target), five targets,
+    the same seeds for each. (core) >= 4 of 5 targets improve (mean over seeds); (core) the mean gain over
+    targets has a t-interval over seeds above 0."""
+    if len(gains) != 5:
+        raise ValueError(f"B-F5b: the criterion is over 5 targets, got {len(gains)}")
+    table = np.array([_finite(g, t) for t, g in gains.items()])
+    means = table.mean(axis=1)
+    return decide("B-F5b", [
+        _fact(">= 4 of 5 targets improve (mean over seeds)", (means > 0).sum() >= 4,
+              f"{int((means > 0).sum())}/5 [paper 4/5]: " + ", ".join(f"{t} {m:+.2f}" for t, m in zip(gains, means))),
+        Condition("mean gain over targets", True, t_interval(table.mean(axis=0)), 0.0),
+    ])
+
+
+def b_f6(stl_capacity: dict[str, int], mtl_size: int, mtl_minus_stl: Sequence[float]) -> Verdict:
+    """B-F6. stl_capacity[task]: the hidden size with the best dev score in the sweep; mtl_size: the MTL model's
+    best shared size (on dev); mtl_minus_stl: per seed, MTL mean test accuracy - STL mean test accuracy, points.
+    (core) mtl_size < the sum of STL capacities; (core) the accuracy difference's lower bound >= -1 point."""
+    total = sum(stl_capacity.values())
+    return decide("B-F6", [
+        _fact("MTL shared size < sum of STL capacities", mtl_size < total, f"{mtl_size} vs {total}"),
+        Condition("MTL - STL mean test accuracy (points)", True, t_interval(mtl_minus_stl), -1.0, inclusive=True),
+    ])
+
+
+def b_f7(score_change: dict[str, float], gains: dict[str, float], seed: int = 0) -> Verdict:
+    """B-F7 over the task pairs (15 for six tasks). score_change[pair]: raw eq. 5 score after - before alignment;
+    gains[pair]: accuracy gain from alignment (mean over seeds). (core) the score rises on >= 12 of 15 pairs
+    [15/15]; (core) alignment gains on >= 10 of 15 [13/15] (for n pairs: 80% and two thirds, rounded up).
+    Secondary: Spearman(score change, gain)."""
+    if set(score_change) != set(gains) or len(gains) < 3:
+        raise ValueError("B-F7: score_change and gains need the same pairs (at least 3)")
+    n = len(gains)
+    pairs = list(gains)
+    rises = sum(score_change[p] > 0 for p in pairs)
+    wins = sum(gains[p] > 0 for p in pairs)
+    need_rise, need_win = math.ceil(0.8 * n - 1e-9), math.ceil(2 * n / 3 - 1e-9)
+    rho = spearman_interval([score_change[p] for p in pairs], [gains[p] for p in pairs], seed=seed)
+    return decide("B-F7", [
+        _fact(f"raw eq. 5 score rises after alignment on >= {need_rise} of {n} pairs", rises >= need_rise,
+              f"{rises}/{n} [paper 15/15]"),
+        _fact(f"alignment gains on >= {need_win} of {n} pairs", wins >= need_win, f"{wins}/{n} [paper 13/15]"),
+    ], {"Spearman(score change, gain)": str(rho)})
+
+
+def b_t1(clean_auc_gains: np.ndarray, secondary: dict[str, str] | None = None) -> Verdict:
+    """B-T1. clean_auc_gains: (pairs x seeds) clean-task AUC with SVD weights minus with uniform weights, 20% random
+    labels on the other task. (core) >= 20 random pairs; (core) the mean gain > 0, t-interval over the pairs x seeds
+    units [paper +2.4]. Pass the clean multi-label comparison [paper +0.4, criterion >= -0.1] in `secondary`."""
+    g = np.asarray(clean_auc_gains, float)
+    if g.ndim != 2:
+        raise ValueError(f"B-T1: gains must be (pairs x seeds), got shape {g.shape}")
+    return decide("B-T1", [
+        _fact(">= 20 random task pairs", g.shape[0] >= 20, f"{g.shape[0]} pairs x {g.shape[1]} seeds"),
+        Condition("SVD weights - uniform, clean-task AUC", True, t_interval(g.ravel()), 0.0),
+    ], secondary)

@@ -138,3 +138,92 @@ def test_combine_requires_every_part():
     assert v.combine("A0-T1", [good, good]).verdict == "reproduced"
     both = v.combine("A0-T1", [good, bad])
     assert both.verdict == "not reproduced" and len(both.conditions) == 4 and both.conditions[2].name.startswith("A0-T1: ")
+
+
+# -- Paper B criteria: each reaches every verdict on hand-made inputs -----------------------------------
+
+POS = [1.0, 1.2, 0.8, 1.1, 0.9] * 4    # 20 seeds, clearly > 0
+NEG = [-x for x in POS]
+WIDE = [3.0, -2.8, 2.9, -3.1, 0.4] * 4  # mean ~ +0.08, straddles 0
+
+
+def test_b_f2_every_verdict():
+    assert v.b_f2(POS, NEG, True, True).verdict == "reproduced"
+    assert v.b_f2(POS, POS, True, True).verdict == "not reproduced"        # task 3 helps instead of hurting
+    assert v.b_f2(POS[:10], NEG[:10], True, True).verdict == "not reproduced"  # fewer than 20 seeds
+    assert v.b_f2(POS, NEG, False, True).verdict == "not reproduced"       # not the paper's setting
+    res = v.b_f2(WIDE, NEG, True, True)
+    assert res.verdict == "inconclusive" and "seeds" in res.reason
+
+
+def _b_f3(same, other_at):
+    counts = [100, 300, 1000]
+    other = {m: (NEG if m in other_at else WIDE) for m in counts}
+    return v.b_f3({"same": {m: same for m in counts}, "rotated": other, "scaled": {m: POS for m in counts}},
+                  "same", counts)
+
+
+def test_b_f3_every_verdict():
+    assert _b_f3(NEG, other_at=[100]).verdict == "reproduced"            # another source below 0 at one count only
+    assert _b_f3(NEG, other_at=[100, 300]).verdict == "not reproduced"   # ... at two counts: not "only"
+    assert _b_f3(POS, other_at=[]).verdict == "not reproduced"           # the same-covariance source hurts
+    assert _b_f3(WIDE, other_at=[]).verdict == "inconclusive"
+    with pytest.raises(ValueError, match="no numbers"):
+        v.b_f3({"same": {100: NEG}}, "same", [100, 300])
+
+
+def test_b_p1_every_verdict():
+    gaps = {1: 0.2, 2: 0.05, 3: 1e-6, 4: 2e-7}
+    assert v.b_p1(gaps, k=3, restarts=5).verdict == "reproduced"
+    assert v.b_p1(gaps, k=3, restarts=5, from_construction=True).verdict == "not reproduced"
+    assert v.b_p1({**gaps, 4: 3e-3}, k=3, restarts=5).verdict == "not reproduced"   # r >= k short of the optimum
+    assert v.b_p1({**gaps, 2: 1e-5}, k=3, restarts=8).verdict == "not reproduced"   # r < k already optimal
+    with pytest.raises(ValueError, match="both sides"):
+        v.b_p1({3: 0.0}, k=3, restarts=5)
+
+
+def test_b_p3_every_verdict_and_the_size_count():
+    neg10, wide10 = NEG[:10], WIDE[:10]
+    assert v.b_p3(1e-6, {80: neg10, 160: neg10, 300: wide10}, neg10).verdict == "reproduced"
+    assert v.b_p3(1e-2, {80: neg10, 160: neg10}, neg10).verdict == "not reproduced"      # subspace off
+    assert v.b_p3(1e-6, {80: neg10, 160: POS[:10]}, neg10).verdict == "not reproduced"   # wins at one size only
+    res = v.b_p3(1e-6, {80: neg10, 160: wide10, 300: POS[:10]}, neg10)                   # 1 sure, 1 open
+    assert res.verdict == "inconclusive"
+    assert v.b_p3(1e-6, {80: neg10, 160: neg10}, POS[:10]).verdict == "not reproduced"   # noisy task weighted up
+    assert v.b_p3(1e-6, {80: NEG[:5], 160: NEG[:5]}, NEG[:5]).verdict == "not reproduced"  # < 10 seeds
+
+
+def test_b_f5a_b_f5b_every_verdict():
+    pairs = {f"p{i}": (POS if i < 7 else NEG) for i in range(10)}
+    assert v.b_f5a(pairs, POS).verdict == "reproduced"
+    assert v.b_f5a({**pairs, "p0": NEG, "p1": NEG}, POS).verdict == "not reproduced"   # 5/10
+    assert v.b_f5a(pairs, WIDE).verdict == "inconclusive"
+    assert v.b_f5a(pairs, NEG).verdict == "not reproduced"
+    with pytest.raises(ValueError, match="10 GLUE pairs"):
+        v.b_f5a({"p0": POS}, POS)
+    targets = {t: POS for t in ("MR", "CR", "SUBJ", "MPQA")}
+    assert v.b_f5b({**targets, "TREC": NEG}).verdict == "reproduced"
+    assert v.b_f5b({**targets, "TREC": NEG, "MR": NEG}).verdict == "not reproduced"     # 3/5
+    assert v.b_f5b({**{t: [0.3, -0.1, 0.2] for t in targets}, "TREC": [0.1, 0.1, -0.6]}).verdict == "inconclusive"
+
+
+def test_b_f6_b_f7_b_t1_every_verdict():
+    caps = {"SST": 100, "MR": 200, "CR": 50}
+    assert v.b_f6(caps, 200, [0.5, -0.2, 0.1, 0.3]).verdict == "reproduced"
+    assert v.b_f6(caps, 400, [0.5, -0.2, 0.1, 0.3]).verdict == "not reproduced"   # no smaller than the sum
+    assert v.b_f6(caps, 200, [-4, -5, -4.5]).verdict == "not reproduced"
+    assert v.b_f6(caps, 200, [2, -3, 0.5]).verdict == "inconclusive"
+    pairs = [f"p{i}" for i in range(15)]
+    rise = {p: 1.0 for p in pairs}
+    gain = {p: (1.0 if i < 11 else -1.0) for i, p in enumerate(pairs)}
+    res = v.b_f7(rise, gain)
+    assert res.verdict == "reproduced" and "nan" in res.secondary["Spearman(score change, gain)"]  # constant x
+    assert v.b_f7({**rise, **{p: -1.0 for p in pairs[:4]}}, gain).verdict == "not reproduced"   # rises on 11/15
+    assert v.b_f7({p: float(i) for i, p in enumerate(pairs)}, gain).secondary[
+        "Spearman(score change, gain)"].startswith("-")  # gains fall as the score change grows here
+    assert v.b_f7(rise, {**gain, "p0": -1.0, "p1": -1.0}).verdict == "not reproduced"           # gains on 9/15
+    g = np.array([POS[:5]] * 20)
+    assert v.b_t1(g).verdict == "reproduced"
+    assert v.b_t1(g[:10]).verdict == "not reproduced"                                            # 10 pairs only
+    assert v.b_t1(-g).verdict == "not reproduced"
+    assert v.b_t1(np.array([[0.5, -0.6]] * 20)).verdict == "inconclusive"
