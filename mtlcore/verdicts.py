@@ -173,6 +173,8 @@ def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | N
                                    f"~{n} seeds" if (n := seeds_to_settle(c.interval, c.threshold)) else
                                    "more than 1000 seeds (its mean is too close to the threshold)")
                  for c in straddle if c.interval is not None and c.interval.method == "t"]
+        needs += [f"{c.name}: {c.detail.split(_SETTLE)[1]}" for c in straddle
+                  if c.interval is not None and c.interval.method == "count" and _SETTLE in c.detail]
         verdict = "inconclusive"
         reason = (f"the interval of {_names(straddle)} straddles its threshold"
                   + (f"; would settle with {', '.join(needs)} (same mean and spread)" if needs else ""))
@@ -297,8 +299,17 @@ def count_condition(name: str, core: bool, intervals: Sequence[Interval], thresh
     statuses = [Condition("", core, iv, threshold, above).status for iv in intervals]
     good, undecided = statuses.count("holds"), statuses.count("straddles")
     labels = labels or [str(i) for i in range(len(intervals))]
+    detail = ", ".join(f"{n} {iv}" for n, iv in zip(labels, intervals))
+    settle = [f"{n}: " + ("at least 2 seeds" if iv.n < 2 else f"~{k} seeds" if (k := seeds_to_settle(iv, threshold))
+                          else "more than 1000 seeds")
+              for n, iv, st in zip(labels, intervals, statuses) if st == "straddles" and iv.method == "t"]
+    if settle and good < need <= good + undecided:
+        detail += f"{_SETTLE}{', '.join(settle)}"
     return Condition(name, core, Interval(good, good, good + undecided, len(intervals), "count"), threshold=need,
-                     inclusive=True, detail=", ".join(f"{n} {iv}" for n, iv in zip(labels, intervals)))
+                     inclusive=True, detail=detail)
+
+
+_SETTLE = "; to settle the straddling ones: "
 
 
 def _two_sample(a: np.ndarray, b: np.ndarray, seed: int, n_boot: int = 10_000) -> Interval:

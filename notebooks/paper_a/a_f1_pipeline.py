@@ -30,13 +30,15 @@
 profile = "smoke"
 results_dir = "results/smoke"
 train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
+gradient_every = 1                # as in A-T1, whose cached MTL model (seed 0) this is
 
 # %%
 import matplotlib.pyplot as plt
 
-from mtlcore import TrainConfig, repo_path, save_figure
+from mtlcore import repo_path, save_figure
 from mtlcore.cache import cached_train
 from mtlcore.encoders import load_tokenizer
+from mtlcore.paper_a import base_config, family_config
 from mtlcore.tasks import data_root, get_task
 from mtlcore.tasks.lumbar import LEVELS, PATHOLOGIES
 from mtlcore.tasks.radiology import grade_class, lumbar_examples, lumbar_parses
@@ -59,8 +61,7 @@ print(f"note {note_id} (test split):\n{note.text}")
 
 # %%
 tasks = [f"radiology/lumbar/{p}" for p in PATHOLOGIES]
-cfg = TrainConfig.from_dict({**train, "tasks": tasks, "mode": "mtl", "seed": 0, "save_checkpoint": True},
-                            source="parameters")
+cfg = family_config(base_config(train, gradient_every), "mtl", tasks, seed=0)
 model = cached_train(cfg, need_models=True).models["mtl"]
 tok = load_tokenizer(cfg.encoder)
 levels = [lv for lv in LEVELS if note.grouped_text[lv].strip()]

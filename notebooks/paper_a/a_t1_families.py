@@ -36,19 +36,20 @@ lumbar_tasks = ["radiology/lumbar/disc_bulge", "radiology/lumbar/thecal_sac_comp
 openi_tasks = ["radiology/openi/opacity", "radiology/openi/cardiomegaly"]
 adapter_corpora = ["lumbar"]      # corpora on which the adapter families (A0-T1) are trained
 efficiency_texts = 64             # reports timed for the inference comparison
+gradient_every = 1                # MTL runs record task-gradient cosines every N steps (A-F3 reads them)
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from mtlcore import TrainConfig, repo_path, save_figure, write_csv
+from mtlcore import repo_path, save_figure, write_csv
 from mtlcore import verdicts
 from mtlcore.claims import record_claim
-from mtlcore.paper_a import efficiency, family_scores, paired_differences, summary_table
+from mtlcore.paper_a import base_config, efficiency, family_scores, paired_differences, summary_table
 
 out = repo_path(results_dir) / "paper_a"
-base = TrainConfig.from_dict({**train, "save_checkpoint": False}, source="parameters")
+base = base_config(train, gradient_every)
 corpora = {"lumbar": lumbar_tasks, "openi": openi_tasks}
 scores = pd.concat([family_scores(base, tasks, seeds,
                                   ["stl", "mtl"] + (["stl+adapters", "mtl+adapters"] if c in adapter_corpora else []))
