@@ -6,10 +6,10 @@ L = squared error (regression) or logistic loss (classification). The single-tas
 same with one task; for linear regression it is ordinary least squares.
 
 Generators follow the paper's recipe: Gaussian R_i, a random orthonormal Q, and a diagonal D_i whose
-squared entries are `kappa` on a d/10-coordinate subset and 1 elsewhere. We draw rows
-x = z D_i Q_i^T (z ~ N(0, I)), i.e. X_i = R_i D_i Q_i^T with covariance Q_i D_i^2 Q_i^T of condition
-number kappa. (Written as R_i Q_i D_i the rotation would have no effect, since R_i Q_i is Gaussian
-again; this is our reading, stated so it can be checked.)
+entries are `kappa` on a d/10-coordinate subset and 1 elsewhere (the paper's D; the covariance then has
+condition number kappa^2). We draw rows x = z D_i Q_i^T (z ~ N(0, I)), i.e. X_i = R_i D_i Q_i^T with
+covariance Q_i D_i^2 Q_i^T. (Written as R_i Q_i D_i the rotation would have no effect, since R_i Q_i is
+Gaussian again; this is our reading, stated so it can be checked.)
 
 Solvers: `mtl_linear` (variable projection + L-BFGS on the sufficient statistics X_i^T X_i, X_i^T y_i),
 `eq4_r1` (the r = 1 objective of eq. 4, heads eliminated), `prop3_subspace` (closed form of
@@ -36,9 +36,10 @@ def random_orthogonal(d: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def covariance_factor(d: int, kappa: float, subset: np.ndarray, Q: np.ndarray | None = None) -> np.ndarray:
-    """L = D Q^T with D_jj^2 = kappa on `subset`, 1 elsewhere: rows z L have covariance Q D^2 Q^T."""
+    """L = D Q^T with D_jj = kappa on `subset`, 1 elsewhere: rows z L have covariance Q D^2 Q^T (condition
+    number kappa^2)."""
     diag = np.ones(d)
-    diag[np.asarray(subset)] = np.sqrt(kappa)
+    diag[np.asarray(subset)] = kappa
     return diag[:, None] * (np.eye(d) if Q is None else Q.T)
 
 
@@ -103,16 +104,19 @@ def _linear_loss(B, A, G, c, yy, alphas) -> float:
 
 
 def mtl_linear(Xs: list[np.ndarray], ys: list[np.ndarray], r: int, alphas=None, restarts: int = 2,
-               seed: int = 0, maxiter: int = 5000) -> SharedFit:
+               seed: int = 0, maxiter: int = 5000, from_stl: bool = True) -> SharedFit:
     """Minimise sum_i alpha_i ||X_i B A_i - y_i||^2 over B (d x r) and heads A_i (r,).
 
     Variable projection: for fixed B each head is the least-squares fit A_i = (B^T G_i B)^+ B^T c_i
     (G_i = X_i^T X_i, c_i = X_i^T y_i), leaving f(B) = sum_i alpha_i (||y_i||^2 - c_i^T B A_i), whose gradient is
     2 sum_i alpha_i (G_i B A_i - c_i) A_i^T; f is minimised with L-BFGS. (Plain alternating least squares
     stalls for hundreds of steps near saddle points, so a stopping rule on its progress is unreliable.)
-    Starts from the top-r left singular vectors of the STL solutions [theta_1 ... theta_k] and from
+    Starts from the top-r left singular vectors of the STL solutions [theta_1 ... theta_k] (unless not
+    `from_stl`: for r >= k that start already spans every theta_i, Prop. 1's construction) and from
     `restarts` random B's; keeps the best.
     """
+    if not from_stl and restarts < 1:
+        raise ValueError("mtl_linear(from_stl=False) needs restarts >= 1")
     k, d = len(Xs), Xs[0].shape[1]
     alphas = np.ones(k) if alphas is None else np.asarray(alphas, float)
     G, c = [X.T @ X for X in Xs], [X.T @ y for X, y in zip(Xs, ys)]
@@ -129,7 +133,7 @@ def mtl_linear(Xs: list[np.ndarray], ys: list[np.ndarray], r: int, alphas=None, 
     rng = np.random.default_rng(seed)
     stl = np.stack([ols(X, y) for X, y in zip(Xs, ys)], axis=1)
     u = np.linalg.svd(stl, full_matrices=False)[0]
-    starts = [np.c_[u[:, :min(r, k)], rng.normal(size=(d, max(0, r - k)))]]
+    starts = [np.c_[u[:, :min(r, k)], rng.normal(size=(d, max(0, r - k)))]] if from_stl else []
     starts += [rng.normal(size=(d, r)) for _ in range(restarts)]
     best = None
     for B0 in starts:

@@ -110,33 +110,50 @@ def source_transfer(kind: str = "linear", d: int = 100, kappa: float = 100.0, co
 # B-F2: the three-task toy example
 
 
-def toy_tasks(rng: np.random.Generator, m_target: int = 12, m_other: int = 200, flip: float = 0.1) -> dict:
-    """Three 2-D classification tasks (labels 1[x.w > 0], `flip` of task 1's labels flipped):
-    task 1: x ~ N(0, I), normal w1; task 2: x ~ N(0, diag(4, 1/4)) (another distribution), the same w1;
-    task 3: x ~ N(0, I) like task 1, but a boundary rotated by 90 degrees."""
-    w1 = np.array([1.0, 1.0]) / np.sqrt(2)
-    w3 = np.array([1.0, -1.0]) / np.sqrt(2)
+def _unit(degrees: float) -> np.ndarray:
+    return np.array([np.cos(np.radians(degrees)), np.sin(np.radians(degrees))])
 
-    def make(m, scale, w, flip_p):
-        X = rng.normal(size=(m, 2)) * scale
+
+def toy_tasks(rng: np.random.Generator, m: int = 20, flip: float = 0.2, angle: float = 15.0,
+              cluster_angle: float = 60.0, spread: float = 0.25, n_test: int = 4000) -> dict:
+    """Three 2-D binary tasks with the same number m of samples (B-F2, the paper's Fig. 2).
+
+    task 1 (the target): x ~ N(0, I), labels 1[x.w1 > 0] with a fraction `flip` flipped (its own data
+    pin its boundary down poorly). Tasks 2 and 3 share ONE boundary, w2 at `angle` degrees to w1
+    (clean labels 1[x.w2 > 0]), and differ only in their data:
+    - task 2: x ~ N(0, I), like task 1: much of its data lies near the boundary and fixes its direction;
+    - task 3: two tight clusters (sd `spread`) at +-2u, u at `cluster_angle` degrees to w2, labelled by w2:
+      no data near the boundary, so many directions separate it and a max-margin fit points along u.
+    Returns the tasks, a clean test set of task 1, w1 and w2."""
+    w1, w2 = _unit(45.0), _unit(45.0 + angle)
+    u = _unit(45.0 + angle + cluster_angle)
+
+    def gaussian(n):
+        return rng.normal(size=(n, 2))
+
+    def label(X, w, flip_p=0.0):
         y = (X @ w > 0).astype(float)
-        flips = rng.random(m) < flip_p
-        return X, np.where(flips, 1 - y, y)
+        return np.where(rng.random(len(y)) < flip_p, 1 - y, y)
 
-    return {"task 1": make(m_target, np.array([1.0, 1.0]), w1, flip),
-            "task 2": make(m_other, np.array([2.0, 0.5]), w1, 0.0),
-            "task 3": make(m_other, np.array([1.0, 1.0]), w3, 0.0),
-            "test": make(4000, np.array([1.0, 1.0]), w1, 0.0), "w1": w1, "w3": w3}
+    side = rng.choice([-1.0, 1.0], size=m)
+    X3 = 2.0 * side[:, None] * u + spread * rng.normal(size=(m, 2))
+    X1, X2, Xt = gaussian(m), gaussian(m), gaussian(n_test)
+    return {"task 1": (X1, label(X1, w1, flip)), "task 2": (X2, label(X2, w2)), "task 3": (X3, label(X3, w2)),
+            "test": (Xt, label(Xt, w1)), "w1": w1, "w2": w2}
 
 
-def toy_transfer(seeds: Iterable[int] = range(20), m_target: int = 12, m_other: int = 200) -> tuple[pd.DataFrame, dict]:
-    """B-F2: task 1's test accuracy trained alone, with task 2 and with task 3 (shared b in R^2, r = 1, logistic).
-    Returns the table (seed, training, accuracy) and, for the first seed, the data and fitted directions."""
+TOY_TRAININGS = (("task 1 alone", None), ("task 1 + task 2", "task 2"), ("task 1 + task 3", "task 3"))
+
+
+def toy_transfer(seeds: Iterable[int] = range(20), m: int = 20, **task_args) -> tuple[pd.DataFrame, dict]:
+    """B-F2: task 1's test accuracy trained alone, with task 2 and with task 3 (shared direction b in R^2, r = 1,
+    a logistic head per task, the sum of the tasks' losses). Returns the table (seed, training, accuracy) and,
+    for the first seed, the data and task 1's fitted direction per training."""
     rows, example = [], {}
     for seed in seeds:
-        tasks = toy_tasks(np.random.default_rng(seed), m_target, m_other)
+        tasks = toy_tasks(np.random.default_rng(seed), m, **task_args)
         Xt, yt = tasks["test"]
-        for name, partner in (("task 1 alone", None), ("task 1 + task 2", "task 2"), ("task 1 + task 3", "task 3")):
+        for name, partner in TOY_TRAININGS:
             Xs, ys = [tasks["task 1"][0]], [tasks["task 1"][1]]
             if partner:
                 Xs.append(tasks[partner][0])
@@ -156,12 +173,16 @@ def toy_transfer(seeds: Iterable[int] = range(20), m_target: int = 12, m_other: 
 
 def capacity_sweep(k: int = 4, d: int = 30, m: int = 40, widths: Sequence[int] = (1, 2, 3, 4, 5, 6),
                    relatedness: float = 0.3, noise: float = 1.0, seeds: Iterable[int] = range(5),
-                   n_val: int = 2000) -> pd.DataFrame:
+                   n_val: int = 2000, restarts: int = 5) -> pd.DataFrame:
     """B-P1 (Prop. 1): MTL with shared width r vs STL on k related linear tasks (theta_i = theta_0 +
-    relatedness * noise, isotropic inputs). Columns: seed, r, task, gap (||B A_i - theta_i^STL|| /
-    ||theta_i^STL||; 0 means no transfer), stl, mtl, diff (validation MSE, MTL - STL)."""
-    _require(k >= 1 and d >= 1 and m >= 1, f"k, d and m must be >= 1, got k={k}, d={d}, m={m}")
+    relatedness * noise, isotropic inputs). The MTL solver starts only from `restarts` random B's (never from
+    the STL solutions, which for r >= k would be Prop. 1's construction) and keeps the best. Columns: seed, r,
+    task, loss_gap (the task's training loss at the MTL solution minus its STL optimum, relative to that
+    optimum; 0 means the task reached its own optimum), gap (||B A_i - theta_i^STL|| / ||theta_i^STL||),
+    stl, mtl, diff (validation MSE, MTL - STL)."""
+    _require(k >= 1 and d >= 1 and m > d, f"need k, d >= 1 and m > d (a noisy STL optimum > 0), got k={k}, d={d}, m={m}")
     _require(len(widths) > 0 and all(r >= 1 for r in widths), f"widths must be positive integers, got {list(widths)}")
+    _require(restarts >= 1, f"restarts must be >= 1, got {restarts}")
     rows = []
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -172,11 +193,14 @@ def capacity_sweep(k: int = 4, d: int = 30, m: int = 40, widths: Sequence[int] =
         Xv = rng.normal(size=(n_val, d))
         yv = [Xv @ t + noise * rng.normal(size=n_val) for t in thetas]
         stl = [ols(X, y) for X, y in zip(Xs, ys)]
+        train_opt = [np.sum((X @ t - y) ** 2) for X, y, t in zip(Xs, ys, stl)]
         for r in widths:
-            fit = mtl_linear(Xs, ys, r, restarts=1, seed=seed)
+            fit = mtl_linear(Xs, ys, r, restarts=restarts, seed=seed, from_stl=False)
             for i in range(k):
                 s, t = np.mean((Xv @ stl[i] - yv[i]) ** 2), np.mean((Xv @ fit.theta(i) - yv[i]) ** 2)
+                train_loss = np.sum((Xs[i] @ fit.theta(i) - ys[i]) ** 2)
                 rows.append({"seed": seed, "r": r, "task": i + 1, "stl": s, "mtl": t, "diff": t - s,
+                             "loss_gap": float((train_loss - train_opt[i]) / train_opt[i]),
                              "gap": float(np.linalg.norm(fit.theta(i) - stl[i]) / np.linalg.norm(stl[i]))})
     return pd.DataFrame(rows)
 
@@ -204,7 +228,7 @@ def prop3_check(m: int = 200, d: int = 20, k: int = 5, widths: Sequence[int] = (
         for weights, alpha in (("uniform", np.ones(k)), ("random", rng.uniform(0.2, 2.0, k))):
             for r in widths:
                 B_star, best = prop3_subspace(X, Y, r, alpha)
-                fit = mtl_linear([X] * k, list(Y.T), r, alphas=alpha, seed=seed)
+                fit = mtl_linear([X] * k, list(Y.T), r, alphas=alpha, seed=seed, restarts=5, from_stl=False)
                 rows.append({"seed": seed, "r": r, "weights": weights, "closed_form_loss": best,
                              "solver_loss": fit.loss, "rel_gap": (fit.loss - best) / best,
                              "subspace_sine": principal_angle_sine(X @ B_star, X @ fit.B)})

@@ -11,9 +11,11 @@ rng = np.random.default_rng(0)
 def test_generators_have_the_requested_geometry():
     Q = random_orthogonal(20, rng)
     np.testing.assert_allclose(Q.T @ Q, np.eye(20), atol=1e-12)
-    L = covariance_factor(20, 100.0, np.arange(2), Q)
+    assert np.linalg.eigvalsh(covariance_factor(20, 100.0, np.arange(2), Q).T @ covariance_factor(
+        20, 100.0, np.arange(2), Q)).max() == pytest.approx(1e4)  # D entries kappa: condition number kappa^2
+    L = covariance_factor(20, 3.0, np.arange(2), Q)
     eig = np.linalg.eigvalsh(L.T @ L)  # population covariance Q D^2 Q^T
-    assert eig.max() / eig.min() == pytest.approx(100.0)
+    assert eig.max() / eig.min() == pytest.approx(9.0)
     a, b = parameters_with_angle(20, 0.96, rng)
     assert np.linalg.norm(a) == pytest.approx(1) and np.linalg.norm(b) == pytest.approx(1) and a @ b == pytest.approx(0.96)
     X = sample_inputs(20000, L, rng)
@@ -73,14 +75,34 @@ def test_fit_shared_linear_agrees_with_the_exact_solver():
     np.testing.assert_allclose(predict(approx, 0, Xs[0]), Xs[0] @ exact.theta(0), atol=1e-3)
 
 
-def test_same_covariance_source_is_best_at_the_largest_count_when_variance_dominates():
-    """Noisy target, per-task mean losses: the source sharing the target's covariance lowers the variance in the
-    directions the target's error weighs most (B-F3); misaligned sources help less."""
-    t = source_transfer("linear", d=30, m_target=45, source_counts=[30, 960], noise=3.0, seeds=range(6),
-                        loss_weighting="mean")
-    at_max = t[t.m_source == 960].groupby("source")["diff"].mean()
-    assert at_max.idxmin() == "same covariance"
-    assert (at_max < 0).all()  # every source still transfers positively here
+def test_identical_noiseless_tasks_transfer_perfectly():
+    """cos = 1, no noise: eq. 3 has a zero-loss optimum with B = theta, so MTL recovers the target exactly from any
+    source with enough samples, while the underdetermined target alone cannot."""
+    t = source_transfer("linear", d=20, cosine=1.0, m_target=10, source_counts=[200], noise=0.0, seeds=[0])
+    assert (t.mtl < 1e-8).all() and (t.stl > 1e-2).all()
+    np.testing.assert_allclose(t["diff"], t.mtl - t.stl)
+    assert set(t.source) == {"same covariance", "disjoint subset", "different rotation"}
+
+
+def test_toy_tasks_have_equal_counts_and_one_boundary_for_tasks_2_and_3():
+    from mtlcore.transfer import toy_tasks
+
+    t = toy_tasks(np.random.default_rng(4), m=30, flip=0.2, angle=15.0, cluster_angle=60.0)
+    assert {len(t[k][1]) for k in ("task 1", "task 2", "task 3")} == {30}
+    assert np.degrees(np.arccos(t["w1"] @ t["w2"])) == pytest.approx(15.0)
+    for k in ("task 2", "task 3"):  # clean labels from the one boundary w2
+        np.testing.assert_array_equal(t[k][1], (t[k][0] @ t["w2"] > 0).astype(float))
+    assert np.abs(t["task 3"][0] @ t["w2"]).min() > 0.3   # task 3: nothing close to the boundary
+    assert np.abs(t["task 2"][0] @ t["w2"]).min() < 0.3   # task 2: data along it
+    flipped = np.mean(t["task 1"][1] != (t["task 1"][0] @ t["w1"] > 0))
+    assert 0 < flipped < 0.45
+
+
+def test_random_starts_reach_the_stl_optimum_at_r_at_least_k():
+    table = capacity_sweep(k=3, d=8, m=20, widths=[1, 3, 4], seeds=[0], restarts=3)
+    assert table[table.r >= 3].loss_gap.max() < 1e-8
+    assert table[table.r == 1].loss_gap.max() > 1e-3
+    assert (table.loss_gap > -1e-9).all()  # nothing beats a task's own least-squares optimum
 
 
 def test_toy_example_task2_helps_and_task3_hurts():
@@ -90,7 +112,9 @@ def test_toy_example_task2_helps_and_task3_hurts():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: capacity_sweep(k=0), "k, d and m must be >= 1"),
+    (lambda: capacity_sweep(k=0), "need k, d >= 1 and m > d"),
+    (lambda: capacity_sweep(d=30, m=30), "m > d"),
+    (lambda: mtl_linear([np.eye(3)], [np.ones(3)], 1, restarts=0, from_stl=False), "restarts >= 1"),
     (lambda: source_transfer("linear", d=10), "d must be >= 20"),
     (lambda: source_transfer("quadratic"), "kind must be"),
     (lambda: reweighting_demo(k=3, r=3), "1 <= r < k"),

@@ -18,20 +18,27 @@
 #
 # With inputs X shared by all tasks, Prop. 3 gives the optimal shared module in closed form: the
 # column space of X B is spanned by the top-r eigenvectors of sum_i alpha_i U^T y_i y_i^T U
-# (X = U D V^T). We check our alternating-least-squares solver against it. Alg. 2 then weights
+# (X = U D V^T). We check our solver (started only from random B's) against it. Alg. 2 then weights
 # each task by the length of its theta_i = X^T y_i inside the top-r singular subspace of
 # [theta_1 ... theta_k]; a task whose labels are partly random should get a small weight, and
 # the other tasks should be learned better than with uniform weights.
+#
+# The paper's setting: random labels on **20%** of one task's data; we also show the whole grid of
+# corruption fractions and sample sizes. Verdict (../shared/PAPERS.md): (core) the solver's subspace
+# equals the closed form (sine < 1e-4); (core) at 20% corruption, Alg. 2's weights give the clean tasks
+# a lower mean error than uniform weights (t-interval over >= 10 seeds wholly below 0) at >= 2 of the
+# sample sizes tried, and the noisy task's weight is below the mean weight (interval below 0).
 
 # %% tags=["parameters"]
 profile = "smoke"
 results_dir = "results/smoke"
 n_seeds = 2
-corrupt = [0.0, 0.5, 0.9]
+corrupt = [0.0, 0.2, 0.9]          # must contain the paper's 0.2
 tasks = 6
 rank = 2
 dim = 50
-samples = [80, 300]   # data-scarce (shared structure matters) and data-rich (each task learnable alone)
+samples = [80, 300]   # from data-scarce (shared structure matters) to data-rich (each task learnable alone)
+paper_corrupt = 0.2   # the paper's fraction of random labels, which decides the verdict
 
 # %%
 import matplotlib.pyplot as plt
@@ -39,6 +46,7 @@ import pandas as pd
 import seaborn as sns
 
 from mtlcore import repo_path, save_figure, write_csv
+from mtlcore import verdicts
 from mtlcore.claims import record_claim
 from mtlcore.transfer import prop3_check, reweighting_demo
 
@@ -70,30 +78,32 @@ fig.tight_layout()
 save_figure(fig, out / "b_p3_reweighting")
 
 # %%
-worst, scarce = max(corrupt), min(samples)
-mse = rw[(rw.corrupt == worst) & (rw.m == scarce)].groupby("weights")[["clean_mse", "all_mse"]].mean()
-rich = rw[(rw.corrupt == worst) & (rw.m == max(samples))].groupby("weights")["clean_mse"].mean()
-checks = {"solver reaches the Prop. 3 closed form (relative gap < 1e-6, subspace sine < 1e-4)":
-              (p3.rel_gap.abs().max() < 1e-6) and (p3.subspace_sine.max() < 1e-4),
-          "Alg. 2 gives the corrupted task less weight at the highest corruption than at none (both sizes)":
-              all(g.groupby("corrupt").alpha_last.mean().iloc[-1] < g.groupby("corrupt").alpha_last.mean().iloc[0]
-                  for _, g in rw.groupby("m")),
-          f"Alg. 2 gives lower clean-task error than uniform at {worst:.0%} corruption ({scarce} samples)":
-              mse.loc["SVD (Alg. 2)", "clean_mse"] < mse.loc["uniform", "clean_mse"],
-          f"Alg. 2 gives lower all-task error than uniform at {worst:.0%} corruption ({scarce} samples)":
-              mse.loc["SVD (Alg. 2)", "all_mse"] < mse.loc["uniform", "all_mse"]}
-claim = record_claim(results_dir, "B-P3", "Prop. 3 gives the optimal shared subspace; SVD reweighting (Alg. 2) makes MTL robust to a noisy task",
-                     f"max relative gap to closed form {p3.rel_gap.abs().max():.1e}; at {worst:.0%} corruption, {scarce} samples: "
-                     + ", ".join(f"{k} clean {v.clean_mse:.3f} / all {v.all_mse:.3f}" for k, v in mse.iterrows())
-                     + f"; {max(samples)} samples, clean: " + ", ".join(f"{k} {v:.3f}" for k, v in rich.items()), checks,
-                     ["wu2020/b_p3_reweighting.png", "wu2020/b_p3_prop3.csv", "wu2020/b_p3_reweighting.csv"])
-for key, v in checks.items():
-    print(("holds   " if v else "FAILS   ") + key)
-print("verdict:", claim["verdict"])
+if paper_corrupt not in corrupt:
+    raise ValueError(f"corrupt must include the paper's fraction {paper_corrupt}, got {corrupt}")
+at = rw[rw.corrupt == paper_corrupt]
+wide = at.pivot_table(index=["m", "seed"], columns="weights", values="clean_mse")
+clean_diffs = {m: (g["SVD (Alg. 2)"] - g["uniform"]).to_numpy() for m, g in wide.groupby(level="m")}
+alg2 = at[at.weights == "SVD (Alg. 2)"]
+noisy_excess = (alg2.groupby("seed").alpha_last.mean() - 1.0).to_numpy()  # (weight / mean weight) - 1, over sizes
+cells = rw.pivot_table(index=["m", "corrupt"], columns="weights", values="clean_mse")
+grid = {f"m={m}, corrupt={c:g}": f"Alg. 2 - uniform clean MSE {r['SVD (Alg. 2)'] - r['uniform']:+.4f}"
+        for (m, c), r in cells.iterrows()}
+v = verdicts.b_p3(float(p3.subspace_sine.max()), clean_diffs, noisy_excess,
+                  secondary={**grid, "solver vs closed-form loss": f"max relative gap {p3.rel_gap.abs().max():.1e}"})
+for c in v.conditions:
+    print(c.describe())
+print("B-P3:", v.verdict, "-", v.reason)
+record_claim(results_dir, "B-P3", "Prop. 3 gives the optimal shared subspace; SVD reweighting (Alg. 2) makes MTL "
+             "robust to a task with random labels",
+             f"max subspace sine {p3.subspace_sine.max():.1e}; at {paper_corrupt:.0%} random labels, Alg. 2 - uniform "
+             "clean-task MSE: " + ", ".join(f"m={m}: {verdicts.t_interval(d_)}" for m, d_ in clean_diffs.items())
+             + f"; noisy task's weight / mean weight {1 + noisy_excess.mean():.2f}", verdict=v,
+             artefacts=["wu2020/b_p3_reweighting.png", "wu2020/b_p3_prop3.csv", "wu2020/b_p3_reweighting.csv"])
 
 # %% [markdown]
-# **Reading.** The solver and the closed form agree to numerical precision, so the notebooks'
-# MTL solutions are the true optima of eq. 3. Alg. 2 gives the task with randomised labels a
+# **Reading.** The verdict above is computed from the PAPERS.md criterion at the paper's 20%; the
+# other cells of the grid are shown, not used. The solver and the closed form agree to numerical
+# precision, so the notebooks' MTL solutions are the true optima of eq. 3. Alg. 2 gives the task with randomised labels a
 # weight that falls with the corruption. Whether that helps depends on how much the tasks need
 # each other: with few samples per task (the left Alg. 2 panel) the shared subspace carries the
 # clean tasks and keeping the noisy task from bending it pays; with many samples every task is

@@ -87,21 +87,24 @@ fig.tight_layout()
 save_figure(fig, out / "b_f5b_alignment_transfer")
 
 # %%
+from mtlcore import verdicts
+
 gains = wide["gain"]
-checks = {f"alignment improves the majority of the {len(gains)} targets ({int((gains > 0).sum())} improved)":
-              (gains > 0).sum() > len(gains) / 2,
-          "the mean gain over targets is positive": gains.mean() > 0}
-claim = record_claim(results_dir, "B-F5b", "alignment is better on 4 of 5 targets, up to +2.5% accuracy",
-                     f"gain with R (accuracy points, mean over {len(seeds)} seed(s)): "
-                     + ", ".join(f"{t.split('/')[-1]} {100 * g:+.2f}" for t, g in gains.items())
-                     + f"; source {source} dev accuracy {table.source_accuracy.mean():.3f}",
-                     checks, ["wu2020/b_f5b_alignment_transfer.png", "wu2020/b_f5b_alignment_transfer.csv"])
-for key, v in checks.items():
-    print(("holds   " if v else "FAILS   ") + key)
-print("verdict:", claim["verdict"])
+per_seed = {t: g.sort_values("seed")["gain (points)"].to_numpy() for t, g in paired.groupby("target")}  # points
+v = verdicts.b_f5b(per_seed)
+for c in v.conditions:
+    print(c.describe())
+print("B-F5b:", v.verdict, "-", v.reason)
+record_claim(results_dir, "B-F5b", "alignment is better on 4 of 5 targets, up to +2.5% accuracy",
+             f"gain with R (accuracy points, mean over {len(seeds)} seed(s)): "
+             + ", ".join(f"{t.split('/')[-1]} {100 * g:+.2f}" for t, g in gains.items())
+             + f"; source {source} dev accuracy {table.source_accuracy.mean():.3f} (transformer setting, scored on the "
+             "dev set that also selects the epoch: not yet the paper's LSTM setting)",
+             verdict=v, artefacts=["wu2020/b_f5b_alignment_transfer.png", "wu2020/b_f5b_alignment_transfer.csv"])
 
 # %% [markdown]
 # **Reading.** The right panel shows each seed's paired gain (dots): where the dots straddle 0
-# the difference is within seed noise at this scale. The verdict counts targets whose mean gain
-# is positive; with few seeds and small training sets treat single targets' signs as tentative,
-# and compare with the `gpu` profile's full-data run.
+# the difference is within seed noise at this scale. The verdict follows the PAPERS.md criterion
+# (>= 4 of 5 targets improve on average, and the mean gain's t-interval over seeds above 0). This
+# notebook still runs the transformer setting and scores on the dev set that picks the epoch; the
+# paper's LSTM setting with a test split is the open part of issue 12.
