@@ -1,0 +1,407 @@
+"""Wu, Zhang & Ré's sentiment setting (Sec. 3, Figs. 5b, 6, 7): word embeddings -> a shared module -> a head per task.
+
+    cfg = SentimentConfig(tasks=("senteval/sst", "senteval/mr"), module="lstm", hidden=100)
+    result = train_sentiment(cfg)                  # {"dev": {task: acc}, "test": {task: acc}, ...}
+    pair = alignment_pair(cfg, phase2_epochs=4)    # Alg. 1 with vs without R on one MTL model
+    moved = transfer(cfg_source, "senteval/mr", epochs=6, aligned=True)
+
+The paper uses GloVe vectors and an LSTM (also an MLP and a CNN). GloVe is not available offline, so the
+word vectors are the input embedding table of the configured encoder (MiniLM-L6 by default: 30522 WordPiece
+vectors of width 384), looked up for the encoder tokenizer's word pieces and kept frozen, so a task's
+"embedding" X_i is fixed data and Alg. 1's R_i is the only thing that moves it.
+
+Splits (`sentiment_splits`): the paper reports test accuracy. SST has official dev and test sets; for the other
+five the registry's held-out split (TREC: the official TREC-10 test; MR, CR, SUBJ, MPQA: the registry's seeded
+10%) is the test set and a stratified 10% of the registry's train split (seed `SPLIT_SEED`) is the dev set that
+selects the epoch. Numbers are on test; dev only selects.
+
+Modules (`SharedModule`): `lstm` (one-layer LSTM, its last hidden state; the paper's Lei et al. 2018 SRU cell is
+replaced by torch's standard LSTM), `mlp` (mean of the word vectors -> linear -> ReLU) and `cnn` (width-3
+convolution -> ReLU -> max over time); `hidden` is the capacity (the LSTM's output dimension).
+
+Alg. 1 (`alignment_pair`): phase 1 trains the shared module and the heads on all tasks; phase 2 fixes the shared
+module and trains, from the same phase-1 state and heads, either R_i and A_i (with alignment) or A_i alone
+(without: R stays the identity, which is the model without the module, see the tests). Both arms use the same
+optimiser settings and epochs and select their epoch on dev.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from tqdm.auto import tqdm
+
+from ._io import set_seed
+from .tasks import Examples, get_task, load_task
+from .tasks.readers import read_glue_tsv
+from .tasks.registry import SPLIT_SEED, data_root, stratified_split
+from .wzr import AlignmentModule, covariance_similarity
+
+CODE = ("_io", "encoders", "models", "sentiment", "tasks", "wzr")   # the modules whose code decides the numbers
+SENTIMENT_TASKS = ("senteval/sst", "senteval/mr", "senteval/cr", "senteval/subj", "senteval/mpqa", "senteval/trec")
+MODULES = ("lstm", "mlp", "cnn")
+
+
+@dataclass(frozen=True)
+class SentimentConfig:
+    """One sentiment model: `tasks` (one = STL, several = MTL with a shared module), the module and its capacity."""
+
+    tasks: tuple[str, ...] = SENTIMENT_TASKS
+    module: str = "lstm"
+    hidden: int = 100
+    epochs: int = 8
+    batch_size: int = 32
+    lr: float = 1e-3
+    max_train: int | None = 2000     # training examples per task (a fixed seeded subset; None = all)
+    max_eval: int | None = None      # dev and test examples per task (a fixed seeded subset; None = all)
+    max_len: int = 50                # word pieces per sentence
+    seed: int = 0
+    encoder: str = "minilm-l6"
+    progress: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        if not self.tasks:
+            raise ValueError("SentimentConfig.tasks: name at least one task")
+        for t in self.tasks:
+            get_task(t)  # unknown names raise with the closest matches
+        if len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f"SentimentConfig.tasks: duplicate task names in {self.tasks}")
+        if self.module not in MODULES:
+            raise ValueError(f"SentimentConfig.module must be one of {MODULES}, got {self.module!r}")
+        for name in ("hidden", "epochs", "batch_size", "max_len"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"SentimentConfig.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_train", "max_eval"):
+            v = getattr(self, name)
+            if v is not None and int(v) < 1:
+                raise ValueError(f"SentimentConfig.{name} must be >= 1 or None, got {v}")
+        if not self.lr > 0:
+            raise ValueError(f"SentimentConfig.lr must be > 0, got {self.lr}")
+
+    def replace(self, **changes) -> "SentimentConfig":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("progress")
+        d["tasks"] = list(self.tasks)
+        return d
+
+
+# ---------------------------------------------------------------- data
+
+def sentiment_splits(task: str) -> dict[str, Examples]:
+    """train / dev / test of a sentiment task (module docstring): SST official dev and test; the others' registry
+    held-out split is test and a stratified 10% of the registry's train split is dev."""
+    spec = get_task(task)
+    if spec.kind != "classification" or len(spec.text_fields) != 1:
+        raise ValueError(f"sentiment models take single-sentence classification tasks; {task} is "
+                         f"{spec.kind} with fields {spec.text_fields}")
+    splits = load_task(task)
+    if task == "senteval/sst":
+        test = read_glue_tsv(data_root() / "senteval/SST/binary/sentiment-test", [0], 1, spec.label_names,
+                             header=False, n_columns=2)
+        return {"train": splits["train"], "dev": splits["dev"], "test": test}
+    inner = stratified_split(splits["train"], seed=SPLIT_SEED)
+    return {"train": inner["train"], "dev": inner["dev"], "test": splits["dev"]}
+
+
+def _subset(ex: Examples, cap: int | None) -> Examples:
+    if cap is None or len(ex) <= cap:
+        return ex
+    return ex.subset(np.sort(np.random.default_rng(SPLIT_SEED).permutation(len(ex))[:cap]))
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer(encoder: str):
+    from .encoders import load_tokenizer
+
+    return load_tokenizer(encoder)
+
+
+@functools.lru_cache(maxsize=2)
+def embedding_table(encoder: str) -> torch.Tensor:
+    """The encoder's input (word-piece) embedding table, V x d, detached."""
+    from .encoders import load_encoder
+
+    model, _ = load_encoder(encoder)
+    emb = model.get_input_embeddings()
+    return emb.weight.detach().clone()
+
+
+@dataclass
+class Encoded:
+    ids: torch.Tensor        # n x max_len word-piece ids, 0-padded (rows are non-empty)
+    lengths: torch.Tensor    # n
+    labels: torch.Tensor     # n
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def encode(texts: Sequence[str], labels: np.ndarray, encoder: str, max_len: int, where: str = "") -> Encoded:
+    """Word-piece ids of each text (no special tokens), truncated to `max_len`; an empty text raises naming `where`."""
+    tok = _tokenizer(encoder)
+    pieces = tok(list(texts), add_special_tokens=False, truncation=True, max_length=max_len)["input_ids"]
+    empty = [i for i, p in enumerate(pieces) if not p]
+    if empty:
+        raise ValueError(f"{where}: {len(empty)} text(s) have no word pieces (first at row {empty[0]})")
+    ids = torch.zeros(len(pieces), max_len, dtype=torch.long)
+    for i, p in enumerate(pieces):
+        ids[i, :len(p)] = torch.tensor(p)
+    lengths = torch.tensor([len(p) for p in pieces])
+    return Encoded(ids, lengths, torch.as_tensor(np.asarray(labels), dtype=torch.long))
+
+
+def task_data(task: str, encoder: str, max_len: int, max_train: int | None, max_eval: int | None) -> dict[str, Encoded]:
+    """The encoded train / dev / test splits of `task` (fixed seeded subsets when capped), memoised per loaded
+    data (a task registered again is encoded again)."""
+    return _task_data(task, id(load_task(task)), encoder, max_len, max_train, max_eval)
+
+
+@functools.lru_cache(maxsize=64)
+def _task_data(task: str, loaded: int, encoder: str, max_len: int, max_train: int | None,
+               max_eval: int | None) -> dict[str, Encoded]:
+    out = {}
+    for split, ex in sentiment_splits(task).items():
+        ex = _subset(ex, max_train if split == "train" else max_eval)
+        out[split] = encode([t[0] for t in ex.texts], ex.labels, encoder, max_len, where=f"{task} {split}")
+    return out
+
+
+def _data(cfg: SentimentConfig, tasks: Sequence[str] | None = None) -> dict[str, dict[str, Encoded]]:
+    return {t: task_data(t, cfg.encoder, cfg.max_len, cfg.max_train, cfg.max_eval) for t in (tasks or cfg.tasks)}
+
+
+# ---------------------------------------------------------------- models
+
+class SharedModule(nn.Module):
+    """The shared module g: (batch x time x d word vectors, lengths) -> batch x hidden."""
+
+    def __init__(self, kind: str, dim: int, hidden: int):
+        super().__init__()
+        if kind not in MODULES:
+            raise ValueError(f"shared module must be one of {MODULES}, got {kind!r}")
+        self.kind = kind
+        if kind == "lstm":
+            self.net = nn.LSTM(dim, hidden, batch_first=True)
+        elif kind == "mlp":
+            self.net = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU())
+        else:
+            self.net = nn.Conv1d(dim, hidden, kernel_size=3, padding=1)
+
+    def forward(self, z: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        mask = (torch.arange(z.shape[1])[None, :] < lengths[:, None]).unsqueeze(-1)   # B x T x 1
+        if self.kind == "lstm":
+            packed = pack_padded_sequence(z, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            _, (h, _) = self.net(packed)
+            return h[-1]
+        if self.kind == "mlp":
+            mean = (z * mask).sum(1) / lengths[:, None].to(z.dtype)
+            return self.net(mean)
+        conv = torch.relu(self.net(z.transpose(1, 2))).transpose(1, 2)              # B x T x h
+        return conv.masked_fill(~mask, float("-inf")).max(dim=1).values
+
+
+class SentimentModel(nn.Module):
+    """Frozen word vectors -> (optional per-task alignment R_i) -> shared module -> one linear head per task."""
+
+    def __init__(self, table: torch.Tensor, n_classes: dict[str, int], module: str, hidden: int,
+                 alignment: bool = False):
+        super().__init__()
+        self.tasks = list(n_classes)
+        self.embed = nn.Embedding.from_pretrained(table, freeze=True, padding_idx=0)
+        dim = table.shape[1]
+        self.alignment = AlignmentModule(self.tasks, dim) if alignment else None
+        self.shared = SharedModule(module, dim, hidden)
+        self.heads = nn.ModuleDict({_key(t): nn.Linear(hidden, c) for t, c in n_classes.items()})
+
+    def embeddings(self, ids: torch.Tensor, task: str) -> torch.Tensor:
+        """Z_i = X_i R_i: the word vectors of a batch of task `task`, aligned when the model has R."""
+        x = self.embed(ids)
+        return self.alignment(x, task) if self.alignment is not None else x
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, task: str) -> torch.Tensor:
+        return self.heads[_key(task)](self.shared(self.embeddings(ids, task), lengths))
+
+
+def _key(task: str) -> str:
+    from .models import head_key
+
+    return head_key(task)
+
+
+def build_model(cfg: SentimentConfig, alignment: bool = False) -> SentimentModel:
+    set_seed(cfg.seed)
+    n_classes = {t: len(get_task(t).label_names) for t in cfg.tasks}
+    return SentimentModel(embedding_table(cfg.encoder), n_classes, cfg.module, cfg.hidden, alignment)
+
+
+@torch.no_grad()
+def accuracy(model: SentimentModel, data: Encoded, task: str, batch_size: int = 256) -> float:
+    model.eval()
+    correct = 0
+    for i in range(0, len(data), batch_size):
+        ids, lengths = data.ids[i:i + batch_size], data.lengths[i:i + batch_size]
+        width = int(lengths.max())
+        pred = model(ids[:, :width], lengths, task).argmax(-1)
+        correct += int((pred == data.labels[i:i + batch_size]).sum())
+    return correct / len(data)
+
+
+def _batches(data: dict[str, Encoded], batch_size: int, rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
+    """One epoch: every task's training rows in shuffled batches, the tasks' batches interleaved at random."""
+    out = []
+    for task, d in data.items():
+        order = rng.permutation(len(d))
+        out += [(task, order[i:i + batch_size]) for i in range(0, len(d), batch_size)]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+def fit(model: SentimentModel, data: dict[str, dict[str, Encoded]], parameters: Sequence[nn.Parameter],
+        epochs: int, batch_size: int, lr: float, seed: int, progress: bool = False, desc: str = "train") -> dict:
+    """Train `parameters` (Adam, `lr`) on every task of `data` for `epochs`, keep the epoch with the best mean dev
+    accuracy (restored into `model`), and return {"dev", "test": {task: accuracy}, "best_epoch", "dev_curve"}."""
+    params = [p for p in parameters if p.requires_grad]
+    if not params:
+        raise ValueError("fit: nothing to train (no parameter requires grad)")
+    opt = torch.optim.Adam(params, lr=lr)
+    rng = np.random.default_rng(seed)
+    tasks = list(data)
+    best, best_state, curve = -np.inf, None, []
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in tqdm(range(epochs), desc=desc, disable=not progress):
+        model.train()
+        for task, rows in _batches({t: data[t]["train"] for t in tasks}, batch_size, rng):
+            d = data[task]["train"]
+            idx = torch.as_tensor(rows)
+            lengths = d.lengths[idx]
+            logits = model(d.ids[idx, :int(lengths.max())], lengths, task)
+            loss = loss_fn(logits, d.labels[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        dev = {t: accuracy(model, data[t]["dev"], t) for t in tasks}
+        curve.append(dev)
+        if np.mean(list(dev.values())) > best:
+            best, best_state = float(np.mean(list(dev.values()))), copy.deepcopy(model.state_dict())
+            best_epoch = epoch + 1
+    model.load_state_dict(best_state)
+    return {"dev": curve[best_epoch - 1], "test": {t: accuracy(model, data[t]["test"], t) for t in tasks},
+            "best_epoch": best_epoch, "dev_curve": curve}
+
+
+def _trainable(model: SentimentModel, shared: bool, heads: bool, alignment: bool) -> list[nn.Parameter]:
+    params = []
+    if shared:
+        params += list(model.shared.parameters())
+    if heads:
+        params += list(model.heads.parameters())
+    if alignment and model.alignment is not None:
+        params += list(model.alignment.parameters())
+    return params
+
+
+def train_sentiment(cfg: SentimentConfig, return_model: bool = False):
+    """Train one STL (one task) or MTL (several tasks, one shared module) model; epoch chosen on mean dev accuracy.
+    Returns the result dict (and the model when `return_model`)."""
+    data = _data(cfg)
+    model = build_model(cfg)
+    t0 = time.perf_counter()
+    result = fit(model, data, _trainable(model, True, True, False), cfg.epochs, cfg.batch_size, cfg.lr, cfg.seed,
+                 cfg.progress, desc=f"{'STL' if len(cfg.tasks) == 1 else 'MTL'} {cfg.module}-{cfg.hidden}")
+    result["seconds"] = time.perf_counter() - t0
+    return (result, model) if return_model else result
+
+
+def cached_sentiment(cfg: SentimentConfig) -> dict:
+    """`train_sentiment(cfg)` through the result cache."""
+    from .cache import cached_result
+
+    return cached_result("sentiment", cfg.to_dict(), lambda: train_sentiment(cfg), tasks=cfg.tasks,
+                         encoder=cfg.encoder, modules=CODE)
+
+
+# ---------------------------------------------------------------- Alg. 1 and eq. 5
+
+def train_embeddings(model: SentimentModel, data: Encoded, task: str, aligned: bool = True) -> torch.Tensor:
+    """The word vectors of `task`'s training sentences as rows (all word pieces, n_pieces x d): X_i, or X_i R_i
+    when `aligned` and the model has R. This is the embedding before the shared module that eq. 5 compares."""
+    with torch.no_grad():
+        mask = torch.arange(data.ids.shape[1])[None, :] < data.lengths[:, None]
+        x = model.embed(data.ids[mask])
+        if aligned and model.alignment is not None:
+            x = model.alignment(x, task)
+    return x
+
+
+def eq5_scores(model: SentimentModel, data: dict[str, dict[str, Encoded]], tasks: Sequence[str],
+               aligned: bool) -> dict[str, float]:
+    """The raw eq. 5 score (`covariance_similarity(normalise=False)`) of the first two `tasks`' embeddings and,
+    labelled as such, the self-normalised variant."""
+    a, b = (train_embeddings(model, data[t]["train"], t, aligned) for t in tasks[:2])
+    return {"eq5": covariance_similarity(a, b, normalise=False),
+            "normalised": covariance_similarity(a, b, normalise=True)}
+
+
+def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
+    """Alg. 1 on one MTL model of `cfg.tasks` (module docstring): phase 1 trains the shared module and heads;
+    phase 2 fixes the shared module and trains R_i + A_i ("with") or A_i alone ("without") from the same state.
+    Returns both arms' dev/test accuracies and the raw eq. 5 score before (X_i) and after (X_i R_i) alignment."""
+    if len(cfg.tasks) < 2:
+        raise ValueError("alignment_pair needs at least two tasks")
+    data = _data(cfg)
+    phase1, base = train_sentiment(cfg, return_model=True)
+    out = {"phase1": phase1, "before": eq5_scores(base, data, cfg.tasks, aligned=False)}
+    for arm, aligned in (("without", False), ("with", True)):
+        model = build_model(cfg, alignment=True)         # R = identity; the "without" arm never trains it
+        model.load_state_dict(base.state_dict(), strict=False)
+        for p in model.shared.parameters():
+            p.requires_grad_(False)
+        out[arm] = fit(model, data, _trainable(model, False, True, aligned), phase2_epochs, cfg.batch_size, cfg.lr,
+                       cfg.seed + 1, cfg.progress, desc=f"Alg. 1 phase 2 {arm}")
+        if aligned:
+            out["after"] = eq5_scores(model, data, cfg.tasks, aligned=True)
+    return out
+
+
+def cached_alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
+    from .cache import cached_result
+
+    return cached_result("sentiment_alg1", {**cfg.to_dict(), "phase2_epochs": phase2_epochs},
+                         lambda: alignment_pair(cfg, phase2_epochs), tasks=cfg.tasks, encoder=cfg.encoder,
+                         modules=CODE)
+
+
+def transfer(source: SentimentConfig, target: str, epochs: int, aligned: bool, seed: int | None = None) -> dict:
+    """Alg. 1's transfer variant: the STL model of `source` (one task, trained with dev selection), fine-tuned on
+    `target` for `epochs` (shared module + a new head; with `aligned` also an alignment matrix R on the target's
+    word vectors, identity at init). Both arms: the same optimiser settings, seed and head initialisation; the
+    epoch is chosen on the target's dev set and the accuracy reported on its test set."""
+    if len(source.tasks) != 1:
+        raise ValueError(f"transfer: the source model is single-task, got tasks {source.tasks}")
+    _, src = train_sentiment(source, return_model=True)
+    cfg = source.replace(tasks=(target,), seed=source.seed if seed is None else seed)
+    model = build_model(cfg, alignment=aligned)
+    model.shared.load_state_dict(src.shared.state_dict())
+    data = _data(cfg)
+    result = fit(model, data, _trainable(model, True, True, aligned), epochs, cfg.batch_size, cfg.lr, cfg.seed,
+                 cfg.progress, desc=f"transfer -> {target}{' with R' if aligned else ''}")
+    return result
+
+
+def cached_transfer(source: SentimentConfig, target: str, epochs: int, aligned: bool) -> dict:
+    from .cache import cached_result
+
+    params = {"source": source.to_dict(), "target": target, "epochs": epochs, "aligned": aligned}
+    return cached_result("sentiment_transfer", params, lambda: transfer(source, target, epochs, aligned),
+                         tasks=(*source.tasks, target), encoder=source.encoder, modules=CODE)

@@ -1,0 +1,128 @@
+"""The sentiment models of Wu et al.'s Sec. 3 (`mtlcore.sentiment`): LSTM STL/MTL training, Alg. 1's alignment
+module and schedule, the transfer variant, eq. 5 on the embeddings, and bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mtlcore import sentiment as S
+from mtlcore.wzr import covariance_similarity
+
+TASKS = ("test/words", "test/flipped")
+
+
+def cfg(**kw):
+    base = dict(tasks=TASKS, encoder="minilm-l6", module="lstm", hidden=16, epochs=6, batch_size=16, lr=3e-2,
+                max_train=None, max_eval=None, seed=1)
+    return S.SentimentConfig(**{**base, **kw})
+
+
+def test_splits_are_disjoint_and_test_is_the_held_out_split():
+    s = S.sentiment_splits("test/words")
+    assert set(s) == {"train", "dev", "test"}
+    assert len(s["train"]) + len(s["dev"]) == 96 and len(s["test"]) == 48   # registry train 96 -> train + dev
+    sst = S.sentiment_splits("senteval/sst")
+    assert len(sst["test"]) == 1821 and len(sst["dev"]) == 872             # SST's official test and dev
+
+
+@pytest.mark.parametrize("module", S.MODULES)
+def test_stl_learns_the_words_task(module):
+    r = S.train_sentiment(cfg(tasks=("test/words",), module=module))
+    assert r["test"]["test/words"] >= 0.85         # the sentiment word decides the label
+    assert 1 <= r["best_epoch"] <= 6 and len(r["dev_curve"]) == 6
+    assert r["dev"] == r["dev_curve"][r["best_epoch"] - 1]
+
+
+def test_lstm_mtl_shares_one_module_and_learns_both_tasks():
+    r, model = S.train_sentiment(cfg(), return_model=True)
+    assert set(r["test"]) == set(TASKS) and min(r["test"].values()) >= 0.85  # opposite labels, one shared LSTM
+    assert len(model.heads) == 2 and isinstance(model.shared.net, torch.nn.LSTM)
+    assert not model.embed.weight.requires_grad                              # word vectors are fixed data
+
+
+def test_same_seed_same_numbers_and_seed_matters():
+    a, b = S.train_sentiment(cfg(epochs=2)), S.train_sentiment(cfg(epochs=2))
+    assert a["dev_curve"] == b["dev_curve"] and a["test"] == b["test"]
+    _, m1 = S.train_sentiment(cfg(epochs=1), return_model=True)
+    _, m2 = S.train_sentiment(cfg(epochs=1, seed=2), return_model=True)
+    assert not torch.equal(m1.shared.net.weight_ih_l0, m2.shared.net.weight_ih_l0)
+
+
+def test_alignment_fixed_at_identity_equals_training_without_the_module():
+    """The issue's identity test: a model with R frozen at I trains exactly like the model without R."""
+    c = cfg(epochs=3)
+    data = S._data(c)
+    plain, aligned = S.build_model(c), S.build_model(c, alignment=True)
+    for p in aligned.alignment.parameters():
+        p.requires_grad_(False)
+    r1 = S.fit(plain, data, list(plain.parameters()), 3, c.batch_size, c.lr, c.seed)
+    r2 = S.fit(aligned, data, list(aligned.parameters()), 3, c.batch_size, c.lr, c.seed)
+    assert r1["dev_curve"] == r2["dev_curve"] and r1["test"] == r2["test"]
+    for name, value in plain.state_dict().items():
+        assert torch.equal(value, aligned.state_dict()[name]), name
+    assert all(torch.equal(R, torch.eye(R.shape[0])) for R in aligned.alignment.R.values())
+
+
+def test_alignment_pair_schedule():
+    c = cfg(epochs=2)
+    out = S.alignment_pair(c, phase2_epochs=2)
+    assert {"phase1", "before", "after", "with", "without"} <= set(out)
+    # "before" is eq. 5 of the raw word vectors of the two tasks' training sentences
+    data = S._data(c)
+    model = S.build_model(c)
+    x1, x2 = (S.train_embeddings(model, data[t]["train"], t) for t in TASKS)
+    assert out["before"]["eq5"] == pytest.approx(covariance_similarity(x1, x2, normalise=False))
+    assert 0 < out["before"]["eq5"] <= 1 and out["after"]["eq5"] != out["before"]["eq5"]   # R moved
+
+
+def test_phase_two_trains_only_what_alg1_says(monkeypatch):
+    """Phase 2 keeps the shared module fixed; the arm without alignment never moves R."""
+    seen = {}
+    real_fit = S.fit
+
+    def spy(model, data, parameters, *a, **k):
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        r = real_fit(model, data, parameters, *a, **k)
+        if model.alignment is not None:
+            seen[k.get("desc")] = {n: not torch.equal(before[n], p) for n, p in model.named_parameters()}
+        return r
+
+    monkeypatch.setattr(S, "fit", spy)
+    S.alignment_pair(cfg(epochs=1), phase2_epochs=2)
+    without, with_ = seen["Alg. 1 phase 2 without"], seen["Alg. 1 phase 2 with"]
+    assert not any(v for n, v in without.items() if n.startswith(("shared", "alignment")))
+    assert any(v for n, v in without.items() if n.startswith("heads"))
+    assert not any(v for n, v in with_.items() if n.startswith("shared"))
+    assert any(v for n, v in with_.items() if n.startswith("alignment"))
+
+
+def test_transfer_starts_from_the_source_module():
+    src = cfg(tasks=("test/words",), epochs=3)
+    a = S.transfer(src, "test/flipped", epochs=2, aligned=False)
+    b = S.transfer(src, "test/flipped", epochs=2, aligned=True)
+    assert set(a["test"]) == {"test/flipped"} and 0 <= b["test"]["test/flipped"] <= 1
+    with pytest.raises(ValueError, match="single-task"):
+        S.transfer(cfg(), "test/flipped", epochs=1, aligned=False)
+
+
+def test_cached_results_are_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTLCORE_CACHE", str(tmp_path))
+    c = cfg(tasks=("test/words",), epochs=1)
+    first = S.cached_sentiment(c)
+    monkeypatch.setattr(S, "train_sentiment", lambda *_a, **_k: pytest.fail("retrained a cached result"))
+    assert S.cached_sentiment(c)["test"] == first["test"]
+    assert len(list((tmp_path / "results" / "sentiment").glob("*.json"))) == 1
+
+
+def test_bad_input_names_the_problem():
+    with pytest.raises(ValueError, match="module"):
+        cfg(module="gru")
+    with pytest.raises(KeyError, match="no/such"):
+        cfg(tasks=("no/such",))
+    with pytest.raises(ValueError, match="hidden"):
+        cfg(hidden=0)
+    with pytest.raises(ValueError, match="bad split: 1 text"):
+        S.encode(["good", "   "], np.array([0, 1]), "tiny-bert", 8, where="bad split")
+    with pytest.raises(ValueError, match="single-sentence classification"):
+        S.sentiment_splits("glue/rte")
