@@ -128,20 +128,26 @@ def cached_train(cfg: TrainConfig, need_models: bool = False, callbacks=()):
         return train(cfg, out=folder, callbacks=callbacks, overwrite=True, lock=False)
 
 
-def cached_result(kind: str, params: dict, compute, tasks: Sequence[str] = (), encoder: str | None = None,
-                  modules: tuple[str, ...] = TRAINING_MODULES) -> dict:
-    """`compute()` (a JSON-able dict) through the cache, for results that are not one `train` run (e.g. the
-    sentiment models of `mtlcore.sentiment`). The key hashes `kind`, `params`, the data of `tasks`, the encoder,
-    the code of `modules` and torch's thread count; entries are JSON files under `.cache/results/<kind>/`."""
+def result_path(kind: str, params: dict, tasks: Sequence[str] = (), encoder: str | None = None,
+                modules: tuple[str, ...] = TRAINING_MODULES, suffix: str = ".json") -> Path:
+    """Where a cached result that is not one `train` run lives: `.cache/results/<kind>/<key><suffix>`; the key
+    hashes `kind`, `params`, the data of `tasks`, the encoder, the code of `modules` and torch's thread count."""
     import torch
-
-    from ._io import atomic_write_json
 
     blob = {"kind": kind, "params": params, "data": data_fingerprint(tasks),
             "encoder": encoder_fingerprint(encoder) if encoder else None, "code": code_version(modules),
             "threads": torch.get_num_threads()}
     key = hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:20]
-    path = cache_root().parent / "results" / kind / f"{key}.json"
+    return cache_root().parent / "results" / kind / f"{key}{suffix}"
+
+
+def cached_result(kind: str, params: dict, compute, tasks: Sequence[str] = (), encoder: str | None = None,
+                  modules: tuple[str, ...] = TRAINING_MODULES) -> dict:
+    """`compute()` (a JSON-able dict) through the cache (`result_path`), for results that are not one `train`
+    run (e.g. the sentiment models of `mtlcore.sentiment`). One process fills an entry at a time."""
+    from ._io import atomic_write_json
+
+    path = result_path(kind, params, tasks, encoder, modules)
     with FolderLock(path.with_suffix(""), wait=True):
         if path.is_file():
             return json.loads(path.read_text())

@@ -1,0 +1,107 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # B-F5a: MTL on GLUE task pairs with vs without covariance alignment (Wu, Zhang & Ré 2020, Fig. 5a)
+#
+# Five GLUE tasks (CoLA, MRPC, QNLI, RTE, SST-2): each of the 10 pairs, and all five together, trained as
+# one MTL model (shared transformer encoder, a head per task) with Alg. 1's schedule
+# (`mtlcore.glue_alignment`): phase 1 trains the encoder and the heads; phase 2 fixes the encoder and
+# trains, from the phase-1 model, the alignment matrices R_i (d x d, identity at init, on the embedding
+# layer's output) with the heads, or the heads alone. Both arms share phase 1, train for the same
+# epochs with the same optimiser settings, and choose their epoch on dev.
+#
+# GLUE's test labels are not public: every task trains on 90% of its train split, selects on the other
+# 10%, and is scored on the official dev set (QNLI: its official train set is not available offline, so
+# the registry's 90% of its dev set plays train and the held-out 10% is the test). The score of a task is
+# its GLUE score (CoLA: MCC; MRPC: mean of F1 and accuracy; the others: accuracy). The paper used
+# BERT-LARGE; here the encoder is the profile's (MiniLM-L6 at cpu) and the sizes are the profile's.
+#
+# Paper: alignment wins on 7 of the 10 pairs; all five together +2.35 average GLUE score.
+# Verdict (../shared/PAPERS.md): (core) alignment beats no alignment (mean over seeds) on >= 6 of the 10
+# pairs; (core) all five together: the average-score gain has a t-interval over seeds above 0.
+
+# %% tags=["parameters"]
+profile = "smoke"
+results_dir = "results/smoke"
+seeds = [0]
+train = {"max_train": 32, "max_eval": 32, "epochs": 1, "encoder": "tiny-bert"}   # TrainConfig fields (phase 1)
+tasks = "glue/cola,glue/mrpc,glue/qnli,glue/rte,glue/sst2"
+phase2_epochs = 1            # phase 2 epochs (encoder fixed), both arms
+
+# %%
+import itertools
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from tqdm.auto import tqdm
+
+from mtlcore import TrainConfig, repo_path, save_figure, write_csv
+from mtlcore import verdicts
+from mtlcore.claims import record_claim
+from mtlcore.glue_alignment import alg1
+
+out = repo_path(results_dir) / "wu2020"
+names = tasks.split(",")
+short = {t: t.split("/")[-1].upper().replace("SST2", "SST-2") for t in names}
+base = TrainConfig.from_dict(train, source="parameters")
+sets = [tuple(p) for p in itertools.combinations(names, 2)] + [tuple(names)]
+rows = []
+for group, seed in tqdm(list(itertools.product(sets, seeds)), desc="task sets x seeds"):
+    label = "all five" if len(group) == len(names) else "-".join(short[t] for t in group)
+    for aligned in (False, True):
+        r = alg1(base, group, seed, phase2_epochs, aligned)
+        rows.append({"set": label, "seed": seed, "alignment": "with R" if aligned else "without",
+                     "average": 100 * r["average"], **{short[t]: 100 * s for t, s in r["test"].items()}})
+table = pd.DataFrame(rows)
+write_csv(out / "b_f5a_glue_pairs.csv", table)
+paired = table.pivot_table(index=["set", "seed"], columns="alignment", values="average").reset_index()
+paired["gain (points)"] = paired["with R"] - paired["without"]
+summary = paired.groupby("set", sort=False)[["without", "with R", "gain (points)"]].mean()
+summary.round(2)
+
+# %%
+sns.set_theme(style="whitegrid")
+fig, ax = plt.subplots(figsize=(11, 4))
+order = list(summary.index)
+sns.barplot(data=paired, x="set", y="gain (points)", order=order, errorbar=None, color="tab:green", ax=ax)
+sns.stripplot(data=paired, x="set", y="gain (points)", order=order, color="black", size=4, ax=ax)
+ax.axhline(0, color="black", lw=0.8)
+ax.tick_params(axis="x", rotation=30)
+ax.set(xlabel="", ylabel="average GLUE score gain (points)",
+       title=f"Alg. 1 vs no alignment, {base.encoder}, {len(seeds)} seed(s) (bars: mean; dots: seeds)")
+fig.tight_layout()
+save_figure(fig, out / "b_f5a_glue_pairs")
+
+# %%
+gains = {s: g.sort_values("seed")["gain (points)"].to_numpy() for s, g in paired.groupby("set", sort=False)}
+all_five = gains.pop("all five")
+v = verdicts.b_f5a(gains, all_five)
+for c in v.conditions:
+    print(c.describe())
+print("B-F5a:", v.verdict, "-", v.reason)
+record_claim(results_dir, "B-F5a", "alignment wins on 7 of 10 GLUE pairs; all five tasks +2.35 average GLUE score "
+             "(BERT-LARGE)",
+             f"alignment wins on {int(sum(np.mean(g) > 0 for g in gains.values()))}/10 pairs; all five "
+             f"{np.mean(all_five):+.2f} points (mean over {len(seeds)} seed(s)); {base.encoder}, "
+             f"{base.max_train} training examples per task, {base.epochs} + {phase2_epochs} epochs",
+             verdict=v, artefacts=["wu2020/b_f5a_glue_pairs.png", "wu2020/b_f5a_glue_pairs.csv"])
+
+# %% [markdown]
+# **Reading.** Each bar is one task set's gain from alignment (with R minus without, average GLUE score
+# over its tasks, official dev sets), the dots the seeds. Phase 2 starts both arms from the same
+# phase-1 model, so the difference is what R adds on top of retraining the heads for the same time.
