@@ -7,7 +7,8 @@
 Alg. 1's schedule: phase 1 trains one MTL model (shared encoder + a head per task) on the task set; phase 2
 fixes the encoder and trains, from the phase-1 model and its heads, the per-task alignment matrices R_i
 (identity at init, on the embedding layer's output) with the heads ("with"), or the heads alone ("without",
-the same epochs and optimiser). Both arms share the phase-1 run (one cached training).
+the same epochs, optimiser and learning rate `phase2_lr`, 1e-3 by default: at the encoder's fine-tuning rate
+R would hardly move in a short phase 2). Both arms share the phase-1 run (one cached training).
 
 GLUE's test labels are not public, so each task runs as its held-out variant (`heldout`): training on 90% of
 the task's train split, epoch selection on the other 10% (stratified, seed `SPLIT_SEED`), numbers on the official
@@ -16,6 +17,9 @@ official dev set the same way and reports on the registry's held-out tenth of it
 """
 from __future__ import annotations
 
+import torch
+
+from ._io import resolve_device
 from .config import TrainConfig
 from .tasks import TaskSpec, get_task, load_task, register_task
 from .tasks.registry import SPLIT_SEED, TASKS, stratified_split
@@ -34,7 +38,7 @@ def heldout(task: str) -> str:
     spec = get_task(task)
 
     def load(root, task=task):
-        splits = load_task(task)
+        splits = load_task(task, root)
         inner = stratified_split(splits["train"], seed=SPLIT_SEED)
         return {"train": inner["train"], "dev": inner["dev"], "test": splits["dev"]}
 
@@ -45,13 +49,17 @@ def heldout(task: str) -> str:
     return name
 
 
+def device_type(cfg: TrainConfig) -> str:
+    return resolve_device(cfg.device).type
+
+
 def phase1_config(base: TrainConfig, tasks, seed: int) -> TrainConfig:
     """The MTL run of phase 1 on the held-out variants of `tasks`."""
     return base.replace(tasks=[heldout(t) for t in tasks], mode="mtl", seed=seed, save_checkpoint=True,
                         alignment=False, freeze_encoder=False, progress=False)
 
 
-def _phase2(p1: TrainConfig, phase2_epochs: int, aligned: bool) -> dict:
+def _phase2(p1: TrainConfig, phase2_epochs: int, aligned: bool, phase2_lr: float) -> dict:
     from .cache import cached_train
     from .encoders import load_tokenizer
     from .models import MultiTaskModel
@@ -61,7 +69,8 @@ def _phase2(p1: TrainConfig, phase2_epochs: int, aligned: bool) -> dict:
     from ._io import set_seed
 
     first = cached_train(p1)
-    cfg = p1.replace(epochs=phase2_epochs, freeze_encoder=True, alignment=aligned, save_checkpoint=False)
+    cfg = p1.replace(epochs=phase2_epochs, freeze_encoder=True, alignment=aligned, lr=phase2_lr, alignment_lr=None,
+                     save_checkpoint=False)
     set_seed(cfg.seed)
     model = MultiTaskModel.load(run_checkpoint(first.folder))
     if aligned:
@@ -70,18 +79,23 @@ def _phase2(p1: TrainConfig, phase2_epochs: int, aligned: bool) -> dict:
     data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
     trainer = Trainer(cfg, model, data["train"], data["dev"], pad_id=tokenizer.pad_token_id or 0, test=data["test"])
     metrics = trainer.fit()
-    return {"phase1": first.metrics, "phase2": metrics}
+    moved = {} if model.alignment is None else {
+        k: float(torch.linalg.norm(R.detach() - torch.eye(R.shape[0]))) for k, R in model.alignment.R.items()}
+    return {"phase1": first.metrics, "phase2": metrics, "R_minus_I": moved}
 
 
-def alg1(base: TrainConfig, tasks, seed: int, phase2_epochs: int, aligned: bool) -> dict:
-    """Phase 1 (cached MTL run) and phase 2 of one arm, through the result cache. Returns {"phase1": metrics,
-    "phase2": metrics, "test": {task: GLUE score on the official dev set}, "average": mean of those}."""
+def alg1(base: TrainConfig, tasks, seed: int, phase2_epochs: int, aligned: bool, phase2_lr: float = 1e-3) -> dict:
+    """Phase 1 (cached MTL run) and phase 2 of one arm, through the result cache. Phase 2 trains at `phase2_lr`
+    in both arms (heads, and R with alignment; the encoder is fixed). Returns {"phase1": metrics, "phase2":
+    metrics, "R_minus_I": {task: ||R - I||_F}, "test": {task: GLUE score on the official dev set}, "average"}."""
+    if phase2_epochs < 1 or not phase2_lr > 0:
+        raise ValueError(f"alg1: phase2_epochs must be >= 1 and phase2_lr > 0, got {phase2_epochs}, {phase2_lr}")
     from .cache import cached_result
 
     p1 = phase1_config(base, tasks, seed)
     params = {"phase1": {k: v for k, v in p1.to_dict().items() if k not in ("progress", "device")},
-              "phase2_epochs": phase2_epochs, "aligned": aligned}
-    out = cached_result("glue_alg1", params, lambda: _phase2(p1, phase2_epochs, aligned), tasks=p1.tasks,
+              "phase2_epochs": phase2_epochs, "phase2_lr": phase2_lr, "aligned": aligned, "device": device_type(p1)}
+    out = cached_result("glue_alg1", params, lambda: _phase2(p1, phase2_epochs, aligned, phase2_lr), tasks=p1.tasks,
                         encoder=p1.encoder, modules=CODE)
     scores = {t: out["phase2"]["test"]["tasks"][heldout(t)]["score"] for t in tasks}
     return {**out, "test": scores, "average": sum(scores.values()) / len(scores)}

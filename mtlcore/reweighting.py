@@ -11,7 +11,8 @@ logistic head per task, trained on sum_i alpha_i BCE_i with the alphas rescaled 
 the epoch is chosen on the mean dev AUC over the tasks and the AUCs are reported on test.
 
 `noisy_pair` is the paper's ablation: two tasks, random labels (0/1 with equal odds) on a random 20% of one task's
-training rows, Alg. 2 weights (rank 1) vs uniform, both from the same initialisation and batch order.
+training rows, Alg. 2 weights (rank 1) vs uniform, both from the same initialisation and batch order; the corrupted
+rows and the initialisation are drawn from the run seed and the pair together.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ CODE = ("_io", "encoders", "reweighting", "tasks", "wzr")
 
 def _pooled(texts: Sequence[str], encoder: str, max_length: int, batch_size: int = 32) -> np.ndarray:
     from .encoders import load_encoder
+    from .models import pool
 
     model, tok = load_encoder(encoder)
     model.eval()
@@ -38,9 +40,7 @@ def _pooled(texts: Sequence[str], encoder: str, max_length: int, batch_size: int
         for i in range(0, len(texts), batch_size):
             enc = tok(list(texts[i:i + batch_size]), padding=True, truncation=True, max_length=max_length,
                       return_tensors="pt")
-            h = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(h.dtype)
-            out.append(((h * mask).sum(1) / mask.sum(1)).numpy())
+            out.append(pool(model(**enc).last_hidden_state, enc["attention_mask"], "mean").numpy())
     return np.concatenate(out).astype(np.float32)
 
 
@@ -101,10 +101,10 @@ class SharedHeads(nn.Module):
 
 
 def _aucs(y: np.ndarray, score: np.ndarray) -> np.ndarray:
-    from sklearn.metrics import roc_auc_score
+    """Per-task ROC-AUC (NaN for a task without both classes)."""
+    from .metrics import roc_auc
 
-    return np.array([roc_auc_score(y[:, j], score[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan
-                     for j in range(y.shape[1])])
+    return np.array([roc_auc(y[:, j], score[:, j]) for j in range(y.shape[1])])
 
 
 def train_weighted(data: dict[str, tuple[np.ndarray, np.ndarray]], weights: Sequence[float] | None = None,
@@ -159,11 +159,13 @@ def noisy_pair(data: dict[str, tuple[np.ndarray, np.ndarray]], pair: tuple[int, 
     under both, the Alg. 2 weights and both full results."""
     if noisy not in (0, 1):
         raise ValueError(f"noisy is the position within the pair (0 or 1), got {noisy}")
+    # one seed per (run seed, pair, noisy side): pairs get their own corrupted rows and initialisation
+    unit = int(np.random.SeedSequence([seed, *pair, noisy]).generate_state(1)[0])
     sub = {s: (x, y[:, list(pair)]) for s, (x, y) in data.items()}
-    y_noisy = corrupt(sub["train"][1], noisy, fraction, seed)
+    y_noisy = corrupt(sub["train"][1], noisy, fraction, unit)
     alpha = alg2_weights(sub["train"][0], y_noisy, rank=1)
-    uniform = train_weighted(sub, None, seed=seed, train_labels=y_noisy, **train)
-    svd = train_weighted(sub, alpha, seed=seed, train_labels=y_noisy, **train)
+    uniform = train_weighted(sub, None, seed=unit, train_labels=y_noisy, **train)
+    svd = train_weighted(sub, alpha, seed=unit, train_labels=y_noisy, **train)
     clean = 1 - noisy
     return {"clean_uniform": uniform["test"][clean], "clean_svd": svd["test"][clean],
             "noisy_uniform": uniform["test"][noisy], "noisy_svd": svd["test"][noisy],

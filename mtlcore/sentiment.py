@@ -43,6 +43,7 @@ from ._io import set_seed
 from .tasks import Examples, get_task, load_task
 from .tasks.readers import read_glue_tsv
 from .tasks.registry import SPLIT_SEED, data_root, stratified_split
+from .trainer import subset
 from .wzr import AlignmentModule, covariance_similarity
 
 CODE = ("_io", "encoders", "models", "sentiment", "tasks", "wzr")   # the modules whose code decides the numbers
@@ -99,6 +100,19 @@ class SentimentConfig:
 
 # ---------------------------------------------------------------- data
 
+def SST_TEST():  # noqa: N802 - a path, resolved when called (MTLCORE_DATA may change)
+    return data_root() / "senteval/SST/binary/sentiment-test"
+
+
+def _cache_params(cfg: "SentimentConfig", **extra) -> dict:
+    """What a cached sentiment result depends on beyond the registry's data: the config, the SST test file (read
+    outside the registry, so not in its fingerprint) and the device (these models always run on the CPU)."""
+    from .cache import file_digest
+
+    files = {"sst_test": file_digest(SST_TEST())} if "senteval/sst" in cfg.tasks else {}
+    return {**cfg.to_dict(), **extra, "files": files, "device": "cpu"}
+
+
 def sentiment_splits(task: str) -> dict[str, Examples]:
     """train / dev / test of a sentiment task (module docstring): SST official dev and test; the others' registry
     held-out split is test and a stratified 10% of the registry's train split is dev."""
@@ -108,17 +122,10 @@ def sentiment_splits(task: str) -> dict[str, Examples]:
                          f"{spec.kind} with fields {spec.text_fields}")
     splits = load_task(task)
     if task == "senteval/sst":
-        test = read_glue_tsv(data_root() / "senteval/SST/binary/sentiment-test", [0], 1, spec.label_names,
-                             header=False, n_columns=2)
+        test = read_glue_tsv(SST_TEST(), [0], 1, spec.label_names, header=False, n_columns=2)
         return {"train": splits["train"], "dev": splits["dev"], "test": test}
     inner = stratified_split(splits["train"], seed=SPLIT_SEED)
     return {"train": inner["train"], "dev": inner["dev"], "test": splits["dev"]}
-
-
-def _subset(ex: Examples, cap: int | None) -> Examples:
-    if cap is None or len(ex) <= cap:
-        return ex
-    return ex.subset(np.sort(np.random.default_rng(SPLIT_SEED).permutation(len(ex))[:cap]))
 
 
 @functools.lru_cache(maxsize=4)
@@ -173,7 +180,7 @@ def _task_data(task: str, loaded: int, encoder: str, max_len: int, max_train: in
                max_eval: int | None) -> dict[str, Encoded]:
     out = {}
     for split, ex in sentiment_splits(task).items():
-        ex = _subset(ex, max_train if split == "train" else max_eval)
+        ex = subset(ex, max_train if split == "train" else max_eval)
         out[split] = encode([t[0] for t in ex.texts], ex.labels, encoder, max_len, where=f"{task} {split}")
     return out
 
@@ -327,7 +334,7 @@ def cached_sentiment(cfg: SentimentConfig) -> dict:
     """`train_sentiment(cfg)` through the result cache."""
     from .cache import cached_result
 
-    return cached_result("sentiment", cfg.to_dict(), lambda: train_sentiment(cfg), tasks=cfg.tasks,
+    return cached_result("sentiment", _cache_params(cfg), lambda: train_sentiment(cfg), tasks=cfg.tasks,
                          encoder=cfg.encoder, modules=CODE)
 
 
@@ -359,6 +366,8 @@ def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
     Returns both arms' dev/test accuracies and the raw eq. 5 score before (X_i) and after (X_i R_i) alignment."""
     if len(cfg.tasks) < 2:
         raise ValueError("alignment_pair needs at least two tasks")
+    if int(phase2_epochs) < 1:
+        raise ValueError(f"alignment_pair: phase2_epochs must be >= 1, got {phase2_epochs}")
     data = _data(cfg)
     phase1, base = train_sentiment(cfg, return_model=True)
     out = {"phase1": phase1, "before": eq5_scores(base, data, cfg.tasks, aligned=False)}
@@ -377,31 +386,45 @@ def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
 def cached_alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
     from .cache import cached_result
 
-    return cached_result("sentiment_alg1", {**cfg.to_dict(), "phase2_epochs": phase2_epochs},
+    return cached_result("sentiment_alg1", _cache_params(cfg, phase2_epochs=phase2_epochs),
                          lambda: alignment_pair(cfg, phase2_epochs), tasks=cfg.tasks, encoder=cfg.encoder,
                          modules=CODE)
 
 
-def transfer(source: SentimentConfig, target: str, epochs: int, aligned: bool, seed: int | None = None) -> dict:
-    """Alg. 1's transfer variant: the STL model of `source` (one task, trained with dev selection), fine-tuned on
-    `target` for `epochs` (shared module + a new head; with `aligned` also an alignment matrix R on the target's
-    word vectors, identity at init). Both arms: the same optimiser settings, seed and head initialisation; the
-    epoch is chosen on the target's dev set and the accuracy reported on its test set."""
-    if len(source.tasks) != 1:
-        raise ValueError(f"transfer: the source model is single-task, got tasks {source.tasks}")
-    _, src = train_sentiment(source, return_model=True)
-    cfg = source.replace(tasks=(target,), seed=source.seed if seed is None else seed)
-    model = build_model(cfg, alignment=aligned)
+@functools.lru_cache(maxsize=2)
+def source_model(source: SentimentConfig) -> tuple[dict, SentimentModel]:
+    """The trained source model of `source` (memoised per config: the transfers of one seed share it)."""
+    result, model = train_sentiment(source, return_model=True)
+    return result, model
+
+
+def transfer(source: SentimentConfig, target: SentimentConfig, aligned: bool) -> dict:
+    """Alg. 1's transfer variant: the STL model of `source` (one task, epoch chosen on its dev set) fine-tuned on
+    the one task of `target` with `target`'s data sizes, epochs, learning rate and seed: the source's shared module
+    and a new head, with `aligned` also an alignment matrix R on the target's word vectors (identity at init). Both
+    arms: the same source model, optimiser settings, seed, head initialisation and batch order; the epoch is
+    chosen on the target's dev set and the accuracy reported on its test set. Returns the fine-tuning result and,
+    under "source", the source model's own dev/test accuracy and dev curve."""
+    if len(source.tasks) != 1 or len(target.tasks) != 1:
+        raise ValueError(f"transfer: source and target are single-task configs, got {source.tasks} and {target.tasks}")
+    if (source.module, source.hidden, source.encoder, source.max_len) != (target.module, target.hidden, target.encoder,
+                                                                         target.max_len):
+        raise ValueError("transfer: the target config must keep the source's module, hidden size, encoder and max_len")
+    src_result, src = source_model(source)
+    model = build_model(target, alignment=aligned)
     model.shared.load_state_dict(src.shared.state_dict())
-    data = _data(cfg)
-    result = fit(model, data, _trainable(model, True, True, aligned), epochs, cfg.batch_size, cfg.lr, cfg.seed,
-                 cfg.progress, desc=f"transfer -> {target}{' with R' if aligned else ''}")
+    data = _data(target)
+    result = fit(model, data, _trainable(model, True, True, aligned), target.epochs, target.batch_size, target.lr,
+                 target.seed, target.progress, desc=f"transfer -> {target.tasks[0]}{' with R' if aligned else ''}")
+    task = source.tasks[0]
+    result["source"] = {"dev": src_result["dev"][task], "test": src_result["test"][task],
+                        "best_epoch": src_result["best_epoch"], "dev_curve": [c[task] for c in src_result["dev_curve"]]}
     return result
 
 
-def cached_transfer(source: SentimentConfig, target: str, epochs: int, aligned: bool) -> dict:
+def cached_transfer(source: SentimentConfig, target: SentimentConfig, aligned: bool) -> dict:
     from .cache import cached_result
 
-    params = {"source": source.to_dict(), "target": target, "epochs": epochs, "aligned": aligned}
-    return cached_result("sentiment_transfer", params, lambda: transfer(source, target, epochs, aligned),
-                         tasks=(*source.tasks, target), encoder=source.encoder, modules=CODE)
+    params = {"source": _cache_params(source), "target": _cache_params(target), "aligned": aligned}
+    return cached_result("sentiment_transfer", params, lambda: transfer(source, target, aligned),
+                         tasks=(*source.tasks, *target.tasks), encoder=source.encoder, modules=CODE)

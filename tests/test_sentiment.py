@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from mtlcore import sentiment as S
-from mtlcore.wzr import covariance_similarity
 
 TASKS = ("test/words", "test/flipped")
 
@@ -70,10 +69,14 @@ def test_alignment_pair_schedule():
     assert {"phase1", "before", "after", "with", "without"} <= set(out)
     # "before" is eq. 5 of the raw word vectors of the two tasks' training sentences
     data = S._data(c)
-    model = S.build_model(c)
+    model = S.build_model(c, alignment=True)     # R = I: the aligned embeddings are the raw ones
+    assert S.eq5_scores(model, data, TASKS, aligned=True) == S.eq5_scores(model, data, TASKS, aligned=False)
+    assert out["before"] == S.eq5_scores(model, data, TASKS, aligned=False)
     x1, x2 = (S.train_embeddings(model, data[t]["train"], t) for t in TASKS)
-    assert out["before"]["eq5"] == pytest.approx(covariance_similarity(x1, x2, normalise=False))
-    assert 0 < out["before"]["eq5"] <= 1 and out["after"]["eq5"] != out["before"]["eq5"]   # R moved
+    assert x1.shape[0] == int(data[TASKS[0]]["train"].lengths.sum())   # one row per word piece
+    assert 0 < out["before"]["eq5"] < 1 and out["after"]["eq5"] != out["before"]["eq5"]   # R moved
+    with pytest.raises(ValueError, match="phase2_epochs"):
+        S.alignment_pair(c, phase2_epochs=0)
 
 
 def test_phase_two_trains_only_what_alg1_says(monkeypatch):
@@ -97,13 +100,34 @@ def test_phase_two_trains_only_what_alg1_says(monkeypatch):
     assert any(v for n, v in with_.items() if n.startswith("alignment"))
 
 
-def test_transfer_starts_from_the_source_module():
+def test_transfer_fine_tunes_the_trained_source_model(monkeypatch):
+    """The shared module that fine-tuning starts from is the source model trained with the SOURCE's settings
+    (not the target's), and both arms start from the same module and head."""
     src = cfg(tasks=("test/words",), epochs=3)
-    a = S.transfer(src, "test/flipped", epochs=2, aligned=False)
-    b = S.transfer(src, "test/flipped", epochs=2, aligned=True)
-    assert set(a["test"]) == {"test/flipped"} and 0 <= b["test"]["test/flipped"] <= 1
+    tgt = cfg(tasks=("test/flipped",), epochs=2, max_train=40)
+    trained = S.train_sentiment(src, return_model=True)[1].shared.state_dict()
+    starts = {}
+    real_fit = S.fit
+
+    def spy(model, data, parameters, *a, **k):
+        if "transfer" in k.get("desc", ""):
+            starts[k["desc"]] = ({n: v.clone() for n, v in model.shared.state_dict().items()},
+                                 {n: v.clone() for n, v in model.heads.state_dict().items()}, len(data["test/flipped"]["train"]))
+        return real_fit(model, data, parameters, *a, **k)
+
+    monkeypatch.setattr(S, "fit", spy)
+    S.source_model.cache_clear()
+    a = S.transfer(src, tgt, aligned=False)
+    b = S.transfer(src, tgt, aligned=True)
+    (shared_a, head_a, n_a), (shared_b, head_b, n_b) = starts.values()
+    assert all(torch.equal(shared_a[n], trained[n]) and torch.equal(shared_b[n], trained[n]) for n in trained)
+    assert all(torch.equal(head_a[n], head_b[n]) for n in head_a) and n_a == n_b == 40   # the target's sizes
+    assert a["source"]["best_epoch"] <= 3 and len(a["source"]["dev_curve"]) == 3         # the source's epochs
+    assert set(b["test"]) == {"test/flipped"}
     with pytest.raises(ValueError, match="single-task"):
-        S.transfer(cfg(), "test/flipped", epochs=1, aligned=False)
+        S.transfer(cfg(), tgt, aligned=False)
+    with pytest.raises(ValueError, match="hidden size"):
+        S.transfer(src, tgt.replace(hidden=8), aligned=False)
 
 
 def test_cached_results_are_reused(tmp_path, monkeypatch):

@@ -56,12 +56,13 @@ from mtlcore import repo_path, save_figure, write_csv
 from mtlcore import verdicts
 from mtlcore.claims import record_claim
 from mtlcore.sentiment import SentimentConfig, cached_sentiment, cached_transfer
+from mtlcore.selection import best_on_dev
 
 out = repo_path(results_dir) / "wu2020"
 base = SentimentConfig(tasks=(source,), **sentiment)
 src_base = base.replace(max_train=source_max_train, epochs=source_epochs)
 sweep = {h: cached_sentiment(src_base.replace(hidden=h, seed=seeds[0])) for h in source_hidden}
-hidden = max(source_hidden, key=lambda h: (sweep[h]["dev"][source], -h))
+hidden = best_on_dev({h: sweep[h]["dev"][source] for h in source_hidden})
 src_base = src_base.replace(hidden=hidden)
 print(f"source capacity {hidden} (SST dev accuracy by size: "
       + ", ".join(f"{h}: {r['dev'][source]:.3f}" for h, r in sweep.items()) + ")")
@@ -69,15 +70,15 @@ print(f"source capacity {hidden} (SST dev accuracy by size: "
 rows, sources = [], []
 for seed in tqdm(seeds, desc="seeds"):
     src_cfg = src_base.replace(seed=seed)
-    src = cached_sentiment(src_cfg)
-    sources.append({"seed": seed, "dev": src["dev"][source], "test": src["test"][source], "best_epoch": src["best_epoch"],
-                    "dev_curve": [round(c[source], 4) for c in src["dev_curve"]]})
     for target in targets.split(","):
-        tgt = src_cfg.replace(max_train=base.max_train, epochs=target_epochs)
+        tgt_cfg = base.replace(tasks=(target,), hidden=hidden, epochs=target_epochs, seed=seed)
         for aligned in (False, True):
-            r = cached_transfer(tgt, target, target_epochs, aligned)
+            r = cached_transfer(src_cfg, tgt_cfg, aligned)
             rows.append({"seed": seed, "target": target, "alignment": "with R" if aligned else "without",
                          "dev": r["dev"][target], "accuracy": r["test"][target], "best_epoch": r["best_epoch"]})
+    src = r["source"]                       # the SST model every target of this seed was fine-tuned from
+    sources.append({"seed": seed, "dev": src["dev"], "test": src["test"], "best_epoch": src["best_epoch"],
+                    "dev_curve": [round(c, 4) for c in src["dev_curve"]]})
 sources = pd.DataFrame(sources)
 table = pd.DataFrame(rows)
 write_csv(out / "b_f5b_alignment_transfer.csv", table)
@@ -119,7 +120,7 @@ record_claim(results_dir, "B-F5b", "alignment is better on 4 of 5 targets, up to
              + ", ".join(f"{short[t]} {wide.loc[t, 'gain (points)']:+.2f}" for t in order)
              + f"; source LSTM-{hidden} on SST, test accuracy {sources.test.mean():.3f} (best epoch on dev "
              f"{sources.best_epoch.tolist()} of {source_epochs}); {target_epochs} target epochs, "
-             f"{base.max_train} target sentences; frozen MiniLM word-piece vectors",
+             f"{base.max_train} target sentences, test sets capped at {base.max_eval}; frozen MiniLM word-piece vectors",
              verdict=v, artefacts=["wu2020/b_f5b_alignment_transfer.png", "wu2020/b_f5b_alignment_transfer.csv"])
 
 # %% [markdown]

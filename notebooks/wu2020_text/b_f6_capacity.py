@@ -54,6 +54,7 @@ from tqdm.auto import tqdm
 from mtlcore import repo_path, save_figure, write_csv
 from mtlcore import verdicts
 from mtlcore.claims import record_claim
+from mtlcore.selection import best_on_dev
 from mtlcore.sentiment import SentimentConfig, cached_sentiment
 
 out = repo_path(results_dir) / "wu2020"
@@ -74,9 +75,8 @@ write_csv(out / "b_f6_capacity_sweep.csv", sweep)
 
 
 def best_size(frame: pd.DataFrame, column: str) -> int:
-    """The size with the best dev score; ties go to the smaller size."""
-    scores = frame.groupby("hidden")[column].mean()
-    return int(scores[scores == scores.max()].index.min())
+    """The size with the best dev score (ties: the smaller size)."""
+    return int(best_on_dev(frame.groupby("hidden")[column].mean().to_dict()))
 
 
 stl_capacity = {short[t]: best_size(sweep[(sweep.model == "STL") & (sweep.task == short[t])], "dev") for t in names}
