@@ -129,3 +129,8 @@ record_claim(results_dir, "B-F5b", "alignment is better on 4 of 5 targets, up to
 # of 5 targets improve on average, and the mean gain's t-interval over seeds above 0). The source
 # table above shows the source model's dev curve: its best epoch before the last means it was
 # trained past its dev optimum, i.e. to convergence at this data size.
+#
+# A caveat the criterion does not see: R is a d x d matrix (384 x 384 here) that only the aligned arm
+# trains, so the two arms differ in trainable capacity as well as in alignment. Large gains on a target
+# far from SST (TREC: question types, 6 classes) may come from that extra capacity rather than from
+# aligning covariances; B-F7's eq. 5 scores before and after alignment are the place to look at the latter.
