@@ -4,7 +4,9 @@ Model: k tasks, task i with inputs X_i (m_i x d) and labels y_i; a shared module
 per-task output modules A_i; loss sum_i alpha_i L(g(X_i B) A_i, y_i).
 
 Implemented here:
-- `covariance_similarity` (eq. 5): how well two tasks' input covariances X_i^T X_i align.
+- `covariance_similarity`: how well two tasks' input covariances X_i^T X_i align; with `normalise=False`
+  it is eq. 5 itself (the raw score), by default a self-normalised variant that is not eq. 5 (the two can
+  move in opposite directions, e.g. under Alg. 1's alignment, B-F7).
 - `svd_task_weights` (Alg. 2): task weights alpha_i from the top-r singular subspace of
   [theta_1 ... theta_k], theta_i = X^T y_i, for tasks that share inputs X.
 - `AlignmentModule` / `add_alignment` (Alg. 1): a per-task d x d matrix R_i (identity at init)
@@ -42,13 +44,14 @@ def _spectral_factor(X: np.ndarray, energy: float, name: str) -> np.ndarray:
 
 
 def covariance_similarity(X1: Array, X2: Array, energy: float = 0.99, normalise: bool = True) -> float:
-    """Covariance similarity score of two tasks (Wu et al. 2020, eq. 5).
+    """Covariance similarity score of two tasks: eq. 5 of Wu et al. 2020 with `normalise=False`, else a
+    self-normalised variant (call only the raw score "eq. 5").
 
     With X_i^T X_i ~ U_i D_i U_i^T (rank r_i, `energy` of the spectrum kept) and F_i = U_i D_i^{1/2}:
 
         eq. 5:      S(X1, X2) = ||F_1^T F_2||_F / (||F_1||_F ||F_2||_F)          (normalise=False)
 
-    Eq. 5 equals ||D||_F / tr(D) < 1 for two identical covariances of rank > 1, so by default the
+    Eq. 5 equals ||D||_F / tr(D) < 1 for two identical covariances of rank > 1, so by default (not eq. 5) the
     score is divided by the geometric mean of the self-scores, S / sqrt(S(X1,X1) S(X2,X2)) =
     ||F_1^T F_2||_F / sqrt(||F_1^T F_1||_F ||F_2^T F_2||_F), which is 1 for equal covariances (up to
     scale) and 0 for covariances on orthogonal subspaces. Both are invariant to row rotations X_i -> Q X_i.
