@@ -3,6 +3,7 @@
     python -m mtlcore.pipeline --profile cpu                 # what `make reproduce` runs
     python -m mtlcore.pipeline --profile smoke --only notebooks/00_quickstart.py
     python -m mtlcore.pipeline --profile cpu --force         # ignore the up-to-date stamps
+    python -m mtlcore.pipeline --profile cpu --jobs 2        # two notebooks at a time (`run_parallel`)
 
 Each notebook's jupytext `.py` source is executed into `results/<profile>/<name>.ipynb` with the
 profile's parameters injected (`mtlcore.config.Profile.parameters`). A notebook whose source,
@@ -155,6 +156,51 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
                 "error": f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]}
 
 
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def thread_share(jobs: int, cores: int | None = None) -> int:
+    """Threads per notebook when `jobs` run at once on `cores` cores (at least 1)."""
+    return max(1, (cores or os.cpu_count() or 1) // jobs)
+
+
+def _run_in_worker(source: Path, profile: Profile, results: Path, force: bool, threads: int) -> dict:
+    """One notebook in a worker process: its kernel (a child of this process) inherits the thread limits."""
+    os.environ.update({v: str(threads) for v in THREAD_VARS})
+    return run_notebook(source, profile, results, force)
+
+
+def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bool, jobs: int) -> list[dict]:
+    """Run `sources` `jobs` at a time, each in its own process (spawned: nothing of this process's thread pools
+    is inherited) with `thread_share(jobs)` threads. Same caching, stamps and logs as one at a time: a training
+    two notebooks need is filled by one and read by the other (the cache's lock). Torch reduces in a
+    thread-count-dependent order, so the training cache keys (which include the thread count) differ from a run
+    with one notebook at a time. A notebook that fails, or whose worker dies, is reported and the others go on."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = thread_share(jobs)
+    print(f"running {len(sources)} notebooks, {jobs} at a time with {threads} thread(s) each", flush=True)
+    rows = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {}
+        for src in sources:
+            name = notebook_name(src)
+            futures[pool.submit(_run_in_worker, src, profile, results, force, threads)] = (name, time.perf_counter())
+        for done, future in enumerate(as_completed(futures), 1):
+            name, started = futures[future]
+            try:
+                r = future.result()
+            except Exception as e:  # the worker died (killed, out of memory): report it, keep the others
+                r = {"notebook": name, "output": f"{name}.ipynb", "log": f"logs/{name}.log", "status": "failed",
+                     "seconds": round(time.perf_counter() - started, 1), "error": f"worker: {type(e).__name__}: {e}"[:500]}
+            rows.append(r)
+            update_summary(results, [r], profile)
+            print(f"[{done}/{len(sources)}] {r['notebook']}: {r['status']} in {r['seconds']}s {r['error']}", flush=True)
+    order = {notebook_name(s): i for i, s in enumerate(sources)}
+    return sorted(rows, key=lambda r: order.get(r["notebook"], len(order)))
+
+
 def _write(nb, path: Path) -> str:
     import jupytext
 
@@ -169,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="notebook .py files to run (default: all)")
     ap.add_argument("--results", help="output folder (default results/<profile>)")
     ap.add_argument("--force", action="store_true", help="run notebooks even when their stamp is current")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="notebooks run at once, each in its own process with cores/jobs threads (default 1)")
     ap.add_argument("--no-report", action="store_true", help="skip report.md / report.html")
     ap.add_argument("--report-only", action="store_true", help="only rebuild the report from existing results")
     args = ap.parse_args(argv)
@@ -188,15 +236,22 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.jobs < 1:
+        print(f"error: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
+        return 2
     rows, t0 = [], time.perf_counter()
     if not args.only:  # a full run: forget the rows of notebooks that no longer exist
         update_summary(results, [], profile, keep={notebook_name(p) for p in sources})
-    for i, src in enumerate(sources, 1):
-        print(f"[{i}/{len(sources)}] {notebook_name(src)} ...", flush=True)
-        r = run_notebook(src, profile, results, args.force, on_start=lambda row: update_summary(results, [row], profile))
-        rows.append(r)
-        update_summary(results, [r], profile)
-        print(f"[{i}/{len(sources)}] {r['notebook']}: {r['status']} in {r['seconds']}s {r['error']}", flush=True)
+    if args.jobs == 1:
+        for i, src in enumerate(sources, 1):
+            print(f"[{i}/{len(sources)}] {notebook_name(src)} ...", flush=True)
+            r = run_notebook(src, profile, results, args.force,
+                             on_start=lambda row: update_summary(results, [row], profile))
+            rows.append(r)
+            update_summary(results, [r], profile)
+            print(f"[{i}/{len(sources)}] {r['notebook']}: {r['status']} in {r['seconds']}s {r['error']}", flush=True)
+    else:
+        rows = run_parallel(sources, profile, results, args.force, args.jobs)
     failed = [r["notebook"] for r in rows if r["status"] == "failed"]
     summary = update_summary(results, [], profile, seconds=round(time.perf_counter() - t0, 1))
     if not args.no_report:

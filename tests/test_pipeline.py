@@ -181,3 +181,26 @@ def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
     summary = json.loads((results / "summary.json").read_text())
     assert summary["notebooks"][0]["status"] == "running" and summary["failed"] == ["slow"]
     assert not (results / ".stamps/slow.json").exists()
+
+
+def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path):
+    """--jobs 2: both notebooks run (each in its own process, with its share of the threads), a failing one is
+    reported without stopping the other, the summary keeps both and the exit code is 1."""
+    from mtlcore.pipeline import thread_share
+
+    assert thread_share(2, cores=2) == 1 and thread_share(3, cores=16) == 5 and thread_share(4, cores=2) == 1
+    good = _notebook(tmp_path / "good.py", "import os\nprint('threads', os.environ.get('OMP_NUM_THREADS'))\n")
+    bad = _notebook(tmp_path / "bad.py", "raise ValueError('boom')\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: p\n")
+    results = tmp_path / "res"
+    rc = pipeline(["--profile", str(profile), "--only", str(bad), str(good), "--results", str(results),
+                   "--jobs", "2", "--no-report"])
+    assert rc == 1
+    status = {r["notebook"]: r for r in json.loads((results / "summary.json").read_text())["notebooks"]}
+    assert status["good"]["status"] == "ok" and status["bad"]["status"] == "failed" and "boom" in status["bad"]["error"]
+    import os
+
+    expected = str(thread_share(2))
+    assert f"threads {expected}" in (results / "logs/good.log").read_text()
+    assert pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results), "--jobs", "0"]) == 2
