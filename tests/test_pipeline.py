@@ -204,3 +204,25 @@ def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path):
     expected = str(thread_share(2))
     assert f"threads {expected}" in (results / "logs/good.log").read_text()
     assert pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results), "--jobs", "0"]) == 2
+
+
+@pytest.mark.parametrize("name", ["cpu", "gpu"])
+def test_every_profile_entry_names_a_notebook_and_only_its_declared_parameters(name):
+    """A typo in cpu.yaml / gpu.yaml (a notebook or parameter name) fails here, not an hour into a run."""
+    import papermill as pm
+
+    from mtlcore.config import TrainConfig
+    from mtlcore.pipeline import discover, load_profile, notebook_name
+
+    profile = load_profile(name)
+    declared = {notebook_name(s): set(pm.inspect_notebook(str(s.with_suffix(".ipynb")))) for s in discover()}
+    assert set(profile.notebooks) <= set(declared), sorted(set(profile.notebooks) - set(declared))
+    for nb, params in declared.items():
+        injected = profile.parameters(nb, params)
+        assert set(injected) - {"profile"} <= params, (nb, sorted(set(injected) - params))
+        if "train" in injected:
+            TrainConfig.from_dict(injected["train"], source=f"{name}.yaml {nb}")   # validated as TrainConfig fields
+        if "sentiment" in injected:
+            from mtlcore.sentiment import SentimentConfig
+
+            SentimentConfig(**injected["sentiment"])
