@@ -153,6 +153,7 @@ class TrainConfig(YamlConfig):
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
     alignment_lr: float | None = None # learning rate of the R_i (None: lr)
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
+    precision: str = "fp32"           # fp32 | bf16: bfloat16 autocast of the training forward pass (weights stay fp32)
     shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
     adapter: str | None = None        # "bottleneck": frozen encoder + Houlsby adapters (mtlcore.adapters)
     adapter_size: int = 64            # adapter bottleneck width
@@ -188,6 +189,7 @@ class TrainConfig(YamlConfig):
             _check(math.isfinite(v) and v >= 0, f"{name} must be a finite number >= 0, got {v}")
         _check(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
+        _check(self.precision in ("fp32", "bf16"), f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         _check(self.sampling in ("proportional", "uniform", "temperature"),
                f"sampling must be proportional, uniform or temperature, got {self.sampling!r}")
         _check(isinstance(self.gradient_cosine_every, int) and self.gradient_cosine_every >= 0,

@@ -162,6 +162,12 @@ class Trainer:
     def to_device(self, batch: dict) -> dict:
         return {k: v.to(self.device) for k, v in batch.items()}
 
+    def autocast(self):
+        """bfloat16 autocast of the training forward pass when `precision: bf16` (weights, gradients and the
+        optimiser stay fp32; evaluation runs in fp32)."""
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
+                              enabled=self.cfg.precision == "bf16")
+
     def batch_loss(self, task: str, batch: dict) -> torch.Tensor:
         """Unweighted mean loss of `task` on one collated batch (moved to the device)."""
         inputs = {k: v for k, v in batch.items() if k != "labels"}
@@ -272,11 +278,13 @@ class Trainer:
                 queues[unit] = batching.length_grouped_batches(first.lengths, cfg.batch_size, rng)
             index = queues[unit].pop()
             batch = self.to_device(batching.collate(first, index, self.pad_id))
-            if len(tasks) == 1:
-                losses = {unit: self.batch_loss(unit, batch)}
-            else:
-                labels = {t: batching.collate_labels(self.train_data[t], index).to(self.device) for t in tasks}
-                losses = self.unit_losses(tasks, batch, labels)
+            with self.autocast():
+                if len(tasks) == 1:
+                    losses = {unit: self.batch_loss(unit, batch)}
+                else:
+                    labels = {t: batching.collate_labels(self.train_data[t], index).to(self.device) for t in tasks}
+                    losses = self.unit_losses(tasks, batch, labels)
+                losses = {t: loss.float() for t, loss in losses.items()}
             for task, loss in losses.items():
                 if not torch.isfinite(loss):
                     raise DivergenceError(f"non-finite loss ({loss.item()}) on task {task} at step {self.step + 1} "

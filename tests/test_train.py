@@ -77,3 +77,32 @@ def test_cli_tasks_lists_every_task():
     for name, size in [("glue/cola", "8551"), ("senteval/subj", "9000"), ("glue/qnli", "4916")]:
         line = next(l for l in r.stdout.splitlines() if l.strip().startswith(name))
         assert size in line
+
+
+def test_bf16_autocast_trains_in_bfloat16_and_keeps_fp32_weights(tiny_cfg):
+    """precision: bf16 runs the training forward pass under bfloat16 autocast (the encoder's matmuls produce
+    bfloat16), keeps the weights fp32, and the tiny task is still learnt; fp32 never sees bfloat16."""
+    from mtlcore import TrainConfig
+    from mtlcore.config import ConfigError
+
+    seen = {}
+
+    def record(precision):
+        tok = load_tokenizer("tiny-bert")
+        cfg = tiny_cfg.replace(precision=precision, epochs=6)
+        tr, dev = prepare_data(cfg, tok)
+        model, _ = build_model(cfg, cfg.tasks)
+        dtypes = set()
+        hook = model.encoder.encoder.layer[0].attention.self.query.register_forward_hook(
+            lambda m, i, out: dtypes.add(out.dtype) if m.training else None)
+        metrics = Trainer(cfg, model, tr, dev).fit()
+        hook.remove()
+        seen[precision] = (dtypes, {p.dtype for p in model.parameters()}, metrics)
+
+    record("fp32")
+    record("bf16")
+    assert seen["fp32"][0] == {torch.float32} and seen["bf16"][0] == {torch.bfloat16}
+    assert seen["bf16"][1] == {torch.float32}
+    assert seen["bf16"][2]["average"] > 0.9 and seen["bf16"][2]["history"] != seen["fp32"][2]["history"]
+    with pytest.raises(ConfigError, match="precision"):
+        TrainConfig(precision="fp16")
