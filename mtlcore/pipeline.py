@@ -156,6 +156,10 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
                 "error": f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]}
 
 
+def _print_row(i: int, n: int, row: dict) -> None:
+    print(f"[{i}/{n}] {row['notebook']}: {row['status']} in {row['seconds']}s {row['error']}", flush=True)
+
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -196,7 +200,7 @@ def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bo
                      "seconds": round(time.perf_counter() - started, 1), "error": f"worker: {type(e).__name__}: {e}"[:500]}
             rows.append(r)
             update_summary(results, [r], profile)
-            print(f"[{done}/{len(sources)}] {r['notebook']}: {r['status']} in {r['seconds']}s {r['error']}", flush=True)
+            _print_row(done, len(sources), r)
     order = {notebook_name(s): i for i, s in enumerate(sources)}
     return sorted(rows, key=lambda r: order.get(r["notebook"], len(order)))
 
@@ -249,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                              on_start=lambda row: update_summary(results, [row], profile))
             rows.append(r)
             update_summary(results, [r], profile)
-            print(f"[{i}/{len(sources)}] {r['notebook']}: {r['status']} in {r['seconds']}s {r['error']}", flush=True)
+            _print_row(i, len(sources), r)
     else:
         rows = run_parallel(sources, profile, results, args.force, args.jobs)
     failed = [r["notebook"] for r in rows if r["status"] == "failed"]

@@ -26,22 +26,17 @@ from torch import nn
 from ._io import atomic_save_npy, set_seed
 from .wzr import svd_task_weights
 
-CODE = ("_io", "encoders", "reweighting", "tasks", "wzr")
+CODE = ("_io", "encoders", "models", "reweighting", "similarity", "tasks", "wzr")
 
 
-def _pooled(texts: Sequence[str], encoder: str, max_length: int, batch_size: int = 32) -> np.ndarray:
-    from .encoders import load_encoder
-    from .models import pool
+def _pooled(encoder_and_tokenizer, task: str, texts, max_length: int) -> np.ndarray:
+    """The last hidden state of the frozen encoder, mean-pooled over each text's real tokens (n x d), via
+    `MultiTaskModel.layer_features` (length-sorted batches; its head for `task` is never used)."""
+    from .models import MultiTaskModel
 
-    model, tok = load_encoder(encoder)
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(texts), batch_size):
-            enc = tok(list(texts[i:i + batch_size]), padding=True, truncation=True, max_length=max_length,
-                      return_tensors="pt")
-            out.append(pool(model(**enc).last_hidden_state, enc["attention_mask"], "mean").numpy())
-    return np.concatenate(out).astype(np.float32)
+    encoder, tokenizer = encoder_and_tokenizer
+    model = MultiTaskModel(encoder, [task], "mean", 0.0)
+    return model.layer_features(tokenizer, texts, max_length=max_length)[-1].astype(np.float32)
 
 
 def frozen_features(task: str, encoder: str = "minilm-l6", max_length: int = 256) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -54,14 +49,17 @@ def frozen_features(task: str, encoder: str = "minilm-l6", max_length: int = 256
     if spec.kind != "multilabel":
         raise ValueError(f"frozen_features: {task} is {spec.kind}; Alg. 2 needs tasks sharing inputs (a multi-label "
                          "task, one column per task)")
-    out = {}
+    from .encoders import load_encoder
+
+    out, loaded = {}, None
     for split, ex in load_task(task).items():
         path = result_path("features", {"task": task, "split": split, "max_length": max_length}, tasks=[task],
                            encoder=encoder, modules=CODE, suffix=".npy")
         if path.is_file():
             x = np.load(path)
         else:
-            x = _pooled([" ".join(t) for t in ex.texts], encoder, max_length)
+            loaded = loaded or load_encoder(encoder)          # once for all splits that need it
+            x = _pooled(loaded, task, ex.texts, max_length)
             atomic_save_npy(path, x)
         out[split] = (x, np.asarray(ex.labels, dtype=np.float32))
     return out

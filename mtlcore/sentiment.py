@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from ._io import set_seed
 from .tasks import Examples, get_task, load_task
 from .tasks.readers import read_glue_tsv
-from .tasks.registry import SPLIT_SEED, data_root, stratified_split
+from .tasks.registry import data_root, dev_as_test
 from .trainer import subset
 from .wzr import AlignmentModule, covariance_similarity
 
@@ -124,8 +124,7 @@ def sentiment_splits(task: str) -> dict[str, Examples]:
     if task == "senteval/sst":
         test = read_glue_tsv(SST_TEST(), [0], 1, spec.label_names, header=False, n_columns=2)
         return {"train": splits["train"], "dev": splits["dev"], "test": test}
-    inner = stratified_split(splits["train"], seed=SPLIT_SEED)
-    return {"train": inner["train"], "dev": inner["dev"], "test": splits["dev"]}
+    return dev_as_test(splits)
 
 
 @functools.lru_cache(maxsize=4)

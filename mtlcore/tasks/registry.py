@@ -188,6 +188,13 @@ def stratified_split(examples: Examples, dev_fraction: float = DEV_FRACTION,
 
 
 
+def dev_as_test(splits: dict[str, Examples], seed: int = SPLIT_SEED) -> dict[str, Examples]:
+    """train / dev / test from a task with train and dev only: its dev split becomes the test set and a
+    stratified `DEV_FRACTION` of its train split the dev set (for selecting models without touching test)."""
+    inner = stratified_split(splits["train"], seed=seed)
+    return {"train": inner["train"], "dev": inner["dev"], "test": splits["dev"]}
+
+
 def group_split(groups: Sequence, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
                 seed: int = SPLIT_SEED) -> dict[str, np.ndarray]:
     """Train/dev/test row indices such that all rows of one group (a report) fall in one split.
