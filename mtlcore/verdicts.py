@@ -143,6 +143,12 @@ class Verdict:
     reason: str
     secondary: dict[str, str] = field(default_factory=dict)  # shown, never deciding
 
+    def describe(self) -> str:
+        """What a notebook prints: each condition, each secondary line, then '<item>: <verdict> - <reason>'."""
+        return "\n".join([*(c.describe() for c in self.conditions),
+                          *(f"secondary: {k} {v}" for k, v in self.secondary.items()),
+                          f"{self.item}: {self.verdict} - {self.reason}"])
+
     def to_dict(self) -> dict:
         def plain(c: Condition) -> dict:
             d = asdict(c)

@@ -227,3 +227,11 @@ def test_b_f6_b_f7_b_t1_every_verdict():
     assert v.b_t1(g[:10]).verdict == "not reproduced"                                            # 10 pairs only
     assert v.b_t1(-g).verdict == "not reproduced"
     assert v.b_t1(np.array([[0.5, -0.6]] * 20)).verdict == "inconclusive"
+
+
+def test_verdict_describe_lists_conditions_secondary_and_the_verdict():
+    out = v.b_f6({"A": 100, "B": 200}, 50, [1.0, 2.0, 1.5]).describe().splitlines()
+    assert out[0].startswith("(core) MTL shared size < sum of STL capacities: 50 vs 300 -> holds")
+    assert out[-1].startswith("B-F6: ") and len(out) == 3
+    with_secondary = v.b_f7({"a": 1.0, "b": 1.0, "c": -1.0}, {"a": 1.0, "b": 2.0, "c": 3.0}).describe()
+    assert "secondary: Spearman(score change, gain)" in with_secondary

@@ -153,11 +153,7 @@ else:
     secondary["noise floor"] = "not measured (one seed)"
 secondary["STL vs MTL, mean per layer"] = ", ".join(f"{n} {mean['STL vs MTL', n]:.3f}" for n in layers)
 v = verdicts.a_f2(rad, con, layers, secondary=secondary)
-for c in v.conditions:
-    print(c.describe())
-print("A-F2:", v.verdict, "-", v.reason)
-for k, val in v.secondary.items():
-    print(f"(secondary) {k}: {val}")
+print(v.describe())
 ours = (f"radiology pairs (n={len(rad)}) vs contrast pairs (n={len(con)}), mean CKA per layer: "
         + ", ".join(f"{n} {mean['radiology pair', n]:.2f} vs {mean['contrast pair', n]:.2f}" for n in layers))
 record_claim(results_dir, "A-F2", "STL models of the tasks are similar at every hidden layer (high CKA).", ours,

@@ -111,9 +111,7 @@ by_corpus = per_pair[per_pair.layer == "overall"].groupby(["kind", "corpus"]).co
 v = verdicts.a_f3(rad.to_numpy(), con.loc[rad.index].to_numpy(), layers, secondary={
     "overall cosine by corpus": ", ".join(f"{k} {c}: {x:+.3f}" for (k, c), x in by_corpus.items()),
     "tracking cost": f"{100 * max(overhead):.0f}% of a run's training time at most (every {gradient_every} steps)"})
-for c in v.conditions:
-    print(c.describe())
-print("A-F3:", v.verdict, "-", v.reason)
+print(v.describe())
 ours = (f"overall cosine, mean over seeds: radiology pairs {rad.overall.mean():+.3f}, contrast pairs "
         f"{con.overall.mean():+.3f}; radiology per layer: " + ", ".join(f"{n} {rad[n].mean():+.3f}" for n in layers))
 record_claim(results_dir, "A-F3", "The tasks' gradients on the shared encoder are aligned (positive cosine).", ours,

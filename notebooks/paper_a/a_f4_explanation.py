@@ -105,11 +105,7 @@ if len(radiology) >= 3:
         secondary[f"Spearman({x}, gap) over radiology pairs only"] = str(
             verdicts.spearman_interval(radiology[x], radiology.gap))
 v.secondary.update(secondary)
-for c in v.conditions:
-    print(c.describe())
-print("A-F4:", v.verdict, "-", v.reason)
-for k, val in v.secondary.items():
-    print(f"(secondary) {k}: {val}")
+print(v.describe())
 rho_cka, rho_cos = (c.interval for c in v.conditions)
 
 # %%

@@ -88,9 +88,7 @@ with_3 = (wide["task 1 + task 3"] - wide["task 1 alone"]).to_numpy()
 equal_counts = len({len(tasks[t][1]) for t in ("task 1", "task 2", "task 3")}) == 1
 same_boundary = all(((tasks[t][0] @ tasks["w2"] > 0) == (tasks[t][1] > 0.5)).all() for t in ("task 2", "task 3"))
 v = verdicts.b_f2(with_2, with_3, equal_counts=equal_counts, same_boundary=same_boundary)
-for c in v.conditions:
-    print(c.describe())
-print("B-F2:", v.verdict, "-", v.reason)
+print(v.describe())
 record_claim(results_dir, "B-F2", "training task 1 with task 2 helps; with task 3 (same boundary, other data) it hurts",
              f"task-1 accuracy gain with task 2 {verdicts.t_interval(with_2)}, with task 3 {verdicts.t_interval(with_3)}",
              verdict=v, artefacts=["wu2020/b_f2_toy.png", "wu2020/b_f2_toy.csv"])

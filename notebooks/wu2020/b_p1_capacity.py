@@ -80,9 +80,7 @@ save_figure(fig, out / "b_p1_capacity")
 # %%
 worst = table.groupby("r").loss_gap.max()  # per width: the worst task over seeds
 v = verdicts.b_p1(worst.to_dict(), k=k, restarts=restarts, from_construction=False)
-for c in v.conditions:
-    print(c.describe())
-print("B-P1:", v.verdict, "-", v.reason)
+print(v.describe())
 record_claim(results_dir, "B-P1", "with shared capacity r >= k there is an optimum with no transfer",
              "largest relative loss gap per width: " + ", ".join(f"r={r}: {g:.1e}" for r, g in worst.items())
              + f"; MTL - STL val. MSE at r={min(widths)}: {table[table.r == min(widths)]['diff'].mean():+.3f}",

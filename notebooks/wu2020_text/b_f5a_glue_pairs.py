@@ -101,9 +101,7 @@ save_figure(fig, out / "b_f5a_glue_pairs")
 gains = {s: g.sort_values("seed")["gain (points)"].to_numpy() for s, g in paired.groupby("set", sort=False)}
 all_five = gains.pop("all five")
 v = verdicts.b_f5a(gains, all_five)
-for c in v.conditions:
-    print(c.describe())
-print("B-F5a:", v.verdict, "-", v.reason)
+print(v.describe())
 record_claim(results_dir, "B-F5a", "alignment wins on 7 of 10 GLUE pairs; all five tasks +2.35 average GLUE score "
              "(BERT-LARGE)",
              f"alignment wins on {int(sum(np.mean(g) > 0 for g in gains.values()))}/10 pairs; all five "

@@ -112,9 +112,7 @@ save_figure(fig, out / "b_f5b_alignment_transfer")
 per_seed = {t: g.sort_values("seed")["gain (points)"].to_numpy() for t, g in paired.groupby("target")}
 per_seed = {t: per_seed[t] for t in order}
 v = verdicts.b_f5b(per_seed)
-for c in v.conditions:
-    print(c.describe())
-print("B-F5b:", v.verdict, "-", v.reason)
+print(v.describe())
 record_claim(results_dir, "B-F5b", "alignment is better on 4 of 5 targets, up to +2.5% accuracy",
              "gain with R (test accuracy points, mean over " + f"{len(seeds)} seed(s)): "
              + ", ".join(f"{short[t]} {wide.loc[t, 'gain (points)']:+.2f}" for t in order)

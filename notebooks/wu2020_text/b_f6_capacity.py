@@ -140,9 +140,7 @@ save_figure(fig, out / "b_f6_capacity")
 per_seed = final.groupby(["seed", "model"])["test"].mean().unstack()
 mtl_minus_stl = (100 * (per_seed["MTL"] - per_seed["STL"])).to_numpy()
 v = verdicts.b_f6(stl_capacity, mtl_size, mtl_minus_stl)
-for c in v.conditions:
-    print(c.describe())
-print("B-F6:", v.verdict, "-", v.reason)
+print(v.describe())
 record_claim(results_dir, "B-F6", "STL capacities sum to 1205; one MTL model with shared capacity 100 reaches mean "
              "accuracy 85.1 vs the STL mean 82.6 (its column averages 86.8)",
              f"STL capacities {stl_capacity} (sum {sum(stl_capacity.values())}); MTL shared size {mtl_size}; mean test "

@@ -95,13 +95,9 @@ save_figure(fig, out / "b_f7_covariance_alignment")
 
 # %%
 v = verdicts.b_f7(summary["eq5 change"].to_dict(), summary["gain (points)"].to_dict())
-for c in v.conditions:
-    print(c.describe())
-for k, val in v.secondary.items():
-    print("secondary:", k, val)
 norm_rises = int((summary["normalised change"] > 0).sum())
 print(f"labelled extra: the self-normalised score rises on {norm_rises}/{len(summary)} pairs")
-print("B-F7:", v.verdict, "-", v.reason)
+print(v.describe())
 record_claim(results_dir, "B-F7", "alignment gains on 13 of 15 pairs (up to +4.1%); the score rises on all 15",
              f"raw eq. 5 score rises on {int((summary['eq5 change'] > 0).sum())}/{len(summary)} pairs, alignment gains "
              f"on {int((summary['gain (points)'] > 0).sum())}/{len(summary)} (largest {summary['gain (points)'].max():+.2f} "

@@ -126,11 +126,7 @@ v = verdicts.b_t1(units, secondary={
         f"{clean_gain} -> {'holds' if holds else 'fails'}",
     "noisy task's Alg. 2 weight below the pair's mean":
         f"{int((pairs['noisy weight / mean'] < 1).sum())}/{len(pairs)} pair-seeds"})
-for c in v.conditions:
-    print(c.describe())
-for k, val in v.secondary.items():
-    print("secondary:", k, val)
-print("B-T1:", v.verdict, "-", v.reason)
+print(v.describe())
 record_claim(results_dir, "B-T1", "with random labels on 20% of one task's data, over 20 pairs, SVD weights beat "
              "uniform by +2.4 mean AUC; +0.4 AUC on the clean set (ChestX-ray14, CheXNet)",
              f"Open-i, ten MeSH findings sharing the reports; X = frozen {encoder} mean-pooled features; clean-task "
