@@ -3,6 +3,7 @@
     python -m mtlcore tasks
     python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
     python -m mtlcore train --config run.yaml --out runs/b      # same fields as TrainConfig; flags override
+    torchrun --standalone --nproc_per_node 2 -m mtlcore train --tasks glue/rte,glue/mrpc --device cpu --out runs/c
 
 Exit codes: 0 done; 2 bad input (config, flags, data, encoder, --out), nothing written; 1 the run
 failed after it started (divergence, another process writing the same --out, an interruption):
@@ -15,6 +16,7 @@ import dataclasses
 import json
 import sys
 
+from . import distributed
 from ._io import LockedError
 from .config import ConfigError, TrainConfig
 from .tasks import DataError, UnknownTaskError
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                  if getattr(args, f.name) is not None}
         cfg = TrainConfig.from_dict({**base, **flags}, source=args.config or "command line")
         result = train(cfg, out=args.out, resume=args.resume, overwrite=args.overwrite)
+        if not distributed.context(cfg.device).is_main:  # under torchrun rank 0 reports
+            return 0
         m = result.metrics
         summary = {"mode": cfg.mode, "dev average": round(m["average"], 4),
                    "dev": {t: round(v["score"], 4) for t, v in m["tasks"].items()}}
@@ -96,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the unfinished run is kept in <out>.partial/ (continue it with --resume)", file=sys.stderr)
         return 130
+    finally:
+        distributed.close()
 
 
 if __name__ == "__main__":

@@ -137,7 +137,8 @@ class TrainConfig(YamlConfig):
     max_train: int | None = None
     max_eval: int | None = None
     max_length: int = 128             # tokens
-    batch_size: int = 16
+    batch_size: int = 16              # the global batch: split over the processes of a torchrun job
+    grad_accumulation: int = 1        # batches whose gradients are summed into one optimiser step
     eval_batch_size: int = 64
     epochs: int = 3
     lr: float = 5e-5
@@ -178,7 +179,7 @@ class TrainConfig(YamlConfig):
         _check(not (self.adapter and self.freeze_encoder),
                "adapter and freeze_encoder: adapters already freeze the encoder, and freeze_encoder would freeze "
                "the adapters too; use one of them")
-        for name in ("max_length", "batch_size", "eval_batch_size", "epochs", "adapter_size"):
+        for name in ("max_length", "batch_size", "grad_accumulation", "eval_batch_size", "epochs", "adapter_size"):
             v = getattr(self, name)
             _check(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
         for name in ("lr", "alignment_lr", "temperature"):

@@ -148,6 +148,8 @@ class GradientCosineCallback(Callback):
         self.seconds += time.perf_counter() - t0
 
     def _target(self, trainer) -> Path | None:
+        if not trainer.dist.is_main:  # under torchrun every rank computes the same records; rank 0 writes them
+            return None
         if self.path is not None:
             return Path(self.path)
         return trainer.folder / "gradient_cosines.csv" if trainer.folder is not None else None
@@ -168,6 +170,6 @@ class GradientCosineCallback(Callback):
 
     def on_train_end(self, trainer) -> None:
         self.on_epoch_end(trainer, -1, {})
-        if self.verbose and self.frames:
+        if self.verbose and self.frames and trainer.dist.is_main:
             print(f"gradient-cosine callback: {len(self.frames)} records every {self.every} steps, "
                   f"{self.seconds:.1f}s = {100 * self.overhead:.1f}% of the run's time")

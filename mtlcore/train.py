@@ -18,6 +18,9 @@ What a run folder guarantees (see also the README):
 - Resume: `resume=True` continues `<out>.partial/` from its last epoch, only with the same config
   (else an error lists the differences), with the same numbers as an uninterrupted run (all
   randomness of an epoch is derived from (seed, epoch)) and the callbacks' records restored.
+- Several processes (`torchrun`, see `mtlcore.distributed`): the same command and config; rank 0
+  alone locks and writes the run folder (so it must be on a filesystem that every node sees to
+  resume), the other ranks train beside it and write nothing.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import distributed
 from ._io import FolderLock, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
 from .encoders import load_tokenizer
@@ -60,7 +64,8 @@ def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
 
 
 def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, test: dict, folder: Path | None,
-             callbacks: Sequence[Callback], resume: bool) -> tuple[dict, dict, MultiTaskModel]:
+             callbacks: Sequence[Callback], resume: bool,
+             ctx: distributed.DistContext = distributed.SINGLE) -> tuple[dict, dict, MultiTaskModel]:
     if resume and folder is not None and (done := _finished(cfg, folder)) is not None:
         return done  # an STL sub-run that completed before the interruption
     set_seed(cfg.seed)
@@ -71,12 +76,14 @@ def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, test: d
         tracker = GradientCosineCallback(every=cfg.gradient_cosine_every)
         callbacks = [*callbacks, tracker]
     trainer = Trainer(cfg, model, {t: train[t] for t in tasks}, {t: dev[t] for t in tasks}, callbacks, folder,
-                      pad_id=tokenizer.pad_token_id or 0, test={t: test[t] for t in tasks if t in test})
+                      pad_id=tokenizer.pad_token_id or 0, test={t: test[t] for t in tasks if t in test}, dist=ctx)
     metrics = trainer.fit(resume=resume)
     timing = dict(trainer.timing)
+    if ctx.enabled:
+        timing["processes"] = ctx.world
     if cfg.gradient_cosine_every and len(tasks) > 1:  # time the diagnostics took (inside train_seconds)
         timing["diagnostic_seconds"] = tracker.seconds
-    if folder is not None:
+    if folder is not None and ctx.is_main:
         if cfg.save_checkpoint:
             model.save(folder / "checkpoint")
             tokenizer.save_pretrained(folder / "checkpoint" / "encoder")
@@ -137,8 +144,9 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     See the module docstring for what the run folder guarantees. With `mode='stl'` one model per task
     is trained into `out/stl/<task>/`. `lock=False` is for a caller that already holds `FolderLock(out)`.
     """
+    ctx = distributed.context(cfg.device)
     try:
-        resolve_device(cfg.device)
+        resolve_device(distributed.rank_device(cfg.device, ctx))
     except ValueError as e:
         raise ConfigError(str(e)) from None
     if out is not None:
@@ -149,21 +157,22 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     tokenizer = load_tokenizer(cfg.encoder)
     data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
     if out is None:
-        return _train_into(cfg, None, data, callbacks, resume)
-    folder_lock = FolderLock(out) if lock else None
+        return _train_into(cfg, None, data, callbacks, resume, ctx=ctx)
+    folder_lock = FolderLock(out) if lock and ctx.is_main else None
     if folder_lock:
         folder_lock.acquire()
     try:
-        return _train_into(cfg, Path(out), data, callbacks, resume, overwrite)
+        return _train_into(cfg, Path(out), data, callbacks, resume, overwrite, ctx)
     finally:
         if folder_lock:
             folder_lock.release()
 
 
 def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], callbacks: Sequence[Callback],
-                resume: bool, overwrite: bool = False) -> RunResult:
+                resume: bool, overwrite: bool = False,
+                ctx: distributed.DistContext = distributed.SINGLE) -> RunResult:
     partial = None if folder is None else Path(f"{folder}.partial")
-    if partial is not None:  # under the lock now: look again, then prepare <out>.partial
+    if partial is not None and ctx.is_main:  # under the lock now: look again, then prepare <out>.partial
         if folder.exists() and not overwrite:
             raise ConfigError(f"--out {folder} already exists; pass --overwrite or choose another folder")
         if resume and partial.is_dir() and (partial / "config.yaml").is_file():
@@ -178,25 +187,26 @@ def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], ca
             partial.mkdir(parents=True)
             cfg.to_yaml(partial / "config.yaml")
             atomic_write_json(partial / "provenance.json", provenance())
+    ctx.barrier()  # the other ranks start once rank 0 has prepared the folder (a failure there ends the job)
     try:
         groups = [[t] for t in cfg.tasks] if cfg.mode == "stl" else [list(cfg.tasks)]
         models, runs, timing = {}, {}, {}
         for tasks in groups:
             key = tasks[0] if cfg.mode == "stl" else "mtl"
             sub = None if partial is None else (stl_folder(partial, tasks[0]) if cfg.mode == "stl" else partial)
-            if sub is not None:
+            if sub is not None and ctx.is_main:
                 sub.mkdir(parents=True, exist_ok=True)
             runs[key], timing[key], models[key] = _fit_one(cfg, tasks, data["train"], data["dev"], data["test"], sub,
-                                                           callbacks, resume)
+                                                           callbacks, resume, ctx)
         metrics = runs["mtl"] if cfg.mode == "mtl" else _combine_stl(runs)
         metrics = {"mode": cfg.mode, **metrics}
     except BaseException as e:
-        if partial is not None and partial.is_dir():
+        if partial is not None and ctx.is_main and partial.is_dir():
             atomic_write_json(partial / "FAILED.json", {"error": f"{type(e).__name__}: {e}",
                                                         "traceback": traceback.format_exc(limit=8).splitlines(),
                                                         "time": time.strftime("%Y-%m-%d %H:%M:%S")})
         raise
-    if partial is not None:
+    if partial is not None and ctx.is_main:
         atomic_write_json(partial / "timing.json", _sum_timing(timing))
         atomic_write_json(partial / "metrics.json", metrics)
         _replace(partial, folder)

@@ -10,10 +10,16 @@ kept, and tasks with a test split are then scored on test (`metrics["test"]`): m
 dev, numbers on test. A non-finite loss, gradient norm or model output stops training with
 `DivergenceError`. Callbacks hook analyses (gradient cosines, representations) into the loop
 without changing it; their records are part of each epoch's checkpoint, so a resumed run keeps
-them. Run folders, resume and STL layout: `mtlcore.train`.
+them. `grad_accumulation: N` sums the gradients of N consecutive batches (each loss divided by N) into
+one optimiser step; the learning-rate schedule and callbacks count optimiser steps. Under `torchrun`
+the step's forward pass (`StepLosses`) is wrapped in DistributedDataParallel: every rank follows the same
+schedule, computes its share of each global batch and DDP reduces the step's combined gradient once
+(see `mtlcore.distributed`); evaluation is split over the ranks and gathered. Run folders, resume and
+STL layout: `mtlcore.train`.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -27,6 +33,7 @@ from tqdm import tqdm
 
 from . import batching
 from ._io import atomic_torch_save, resolve_device
+from .distributed import SINGLE, DistContext, rank_device, shard
 from .config import ConfigError, TrainConfig
 from .encoders import load_encoder
 from .metrics import task_metrics, task_score
@@ -117,17 +124,35 @@ def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel,
     return model, tokenizer
 
 
+class StepLosses(torch.nn.Module):
+    """One training step's forward pass as a module (what DDP wraps): {task: unweighted mean loss} of `tasks`
+    on one batch of inputs, from one encoder pass when the tasks share their inputs."""
+
+    def __init__(self, model: MultiTaskModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tasks: Sequence[str], inputs: dict, labels: dict) -> dict[str, torch.Tensor]:
+        if len(tasks) == 1:
+            return {tasks[0]: self.model.loss(tasks[0], self.model(task=tasks[0], **inputs).logits, labels[tasks[0]])}
+        logits = self.model.forward_tasks(tasks, **inputs)
+        return {t: self.model.loss(t, logits[t], labels[t]) for t in tasks}
+
+
 class Trainer:
-    """Trains `model` on `train` ({task: Encoded}) and evaluates on `dev`; see the module docstring."""
+    """Trains `model` on `train` ({task: Encoded}) and evaluates on `dev`; see the module docstring.
+
+    `dist` is this process's place in a torchrun job (default: a single process); only its main
+    process writes checkpoints and callback files."""
 
     def __init__(self, cfg: TrainConfig, model: MultiTaskModel, train: dict, dev: dict,
                  callbacks: Sequence[Callback] = (), folder: Path | None = None, pad_id: int = 0,
-                 test: dict | None = None):
+                 test: dict | None = None, dist: DistContext = SINGLE):
         self.cfg, self.model, self.train_data, self.dev_data, self.test_data = cfg, model, train, dev, test or {}
         self.shared = cfg.mode == "mtl" and cfg.shared_inputs and not cfg.alignment
         self.units = input_units(train, self.shared)
-        self.callbacks, self.folder, self.pad_id = list(callbacks), folder, pad_id
-        self.device = resolve_device(cfg.device)
+        self.callbacks, self.folder, self.pad_id, self.dist = list(callbacks), folder, pad_id, dist
+        self.device = resolve_device(rank_device(cfg.device, dist))
         weights = None if cfg.task_weights is None else {t: cfg.task_weights[t] for t in train}
         self.weighting = make_weighting(cfg.weighting, list(train), weights)
         self.step = 0
@@ -135,7 +160,13 @@ class Trainer:
         if cfg.freeze_encoder:
             for p in self.model.encoder.parameters():
                 p.requires_grad_(False)
-        self.steps_per_epoch = sum(math.ceil(len(train[ts[0]]) / cfg.batch_size) for ts in self.units.values())
+        self.step_losses: torch.nn.Module = StepLosses(self.model)
+        if dist.enabled:  # heads of the other units get no gradient in a step: DDP must look for unused ones
+            self.step_losses = torch.nn.parallel.DistributedDataParallel(
+                self.step_losses, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=len(self.units) > 1, forward_sync_buffers=False)
+        self.batches_per_epoch = sum(math.ceil(len(train[ts[0]]) / cfg.batch_size) for ts in self.units.values())
+        self.steps_per_epoch = math.ceil(self.batches_per_epoch / cfg.grad_accumulation)  # optimiser steps
         self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr)
         total, warm = cfg.epochs * self.steps_per_epoch, int(cfg.warmup_ratio * cfg.epochs * self.steps_per_epoch)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -191,27 +222,31 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, data: dict | None = None) -> dict:
-        """{task: {metric: value, 'score': mean}} and 'average' over tasks."""
+        """{task: {metric: value, 'score': mean}} and 'average' over tasks (under torchrun each rank scores every
+        world-th batch and the outputs are gathered, so every rank gets the same numbers)."""
         self.model.eval()
         data = data if data is not None else self.dev_data
         result: dict = {"tasks": {}}
         for tasks in input_units(data, self.shared).values():
             first = data[tasks[0]]
-            outputs: dict[str, np.ndarray] = {}
-            for index in batching.sequential_batches(len(first), self.cfg.eval_batch_size, first.lengths):
+            mine: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+            batches = batching.sequential_batches(len(first), self.cfg.eval_batch_size, first.lengths)
+            for index in batches[self.dist.rank::self.dist.world]:
                 batch = self.to_device(batching.collate(first, index, self.pad_id))
                 inputs = {k: v for k, v in batch.items() if k != "labels"}
                 logits = (self.model.forward_tasks(tasks, **inputs) if len(tasks) > 1
                           else {tasks[0]: self.model(task=tasks[0], **inputs).logits})
+                mine.append((index, {t: out.float().cpu().numpy() for t, out in logits.items()}))
+            outputs: dict[str, np.ndarray] = {}
+            for index, logits in (part for parts in self.dist.gather(mine) for part in parts):
                 for task, out in logits.items():
-                    out = out.float().cpu().numpy()
-                    if not np.isfinite(out).all():
-                        raise DivergenceError(f"non-finite model outputs on {task} after step {self.step}: the "
-                                              "weights diverged; lower lr or check the data and task weights")
                     if task not in outputs:
                         outputs[task] = np.empty((len(first), *out.shape[1:]), dtype=np.float32)
                     outputs[task][index] = out  # batches are length-sorted: put rows back in example order
             for task in tasks:
+                if not np.isfinite(outputs[task]).all():
+                    raise DivergenceError(f"non-finite model outputs on {task} after step {self.step}: the "
+                                          "weights diverged; lower lr or check the data and task weights")
                 enc = data[task]
                 values = task_metrics(enc.task.kind, enc.task.metrics, enc.labels, outputs[task])
                 values["score"] = task_score(values, enc.task.metrics)
@@ -240,7 +275,7 @@ class Trainer:
             if metrics["average"] > state["best"]:
                 state["best"], state["best_state"] = metrics["average"], copy.deepcopy(self.model.state_dict())
             state["epoch"] = epoch
-            if last:
+            if last and self.dist.is_main:
                 atomic_torch_save(last, {**state, "model": self.model.state_dict(), "step": self.step,
                                          "optimizer": self.optimizer.state_dict(),
                                          "scheduler": self.scheduler.state_dict(),
@@ -251,7 +286,7 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(self)
         best = max(state["history"], key=lambda m: m["average"])
-        n_train = sum(len(self.train_data[ts[0]]) for ts in self.units.values()) * cfg.epochs
+        n_train = sum(len(self.train_data[ts[0]]) for ts in self.units.values()) * cfg.epochs  # over all ranks
         self.timing = {"train_seconds": state["seconds"], "train_examples": n_train,
                        "examples_per_second": n_train / max(state["seconds"], 1e-9)}
         result = {"tasks": best["tasks"], "average": best["average"], "best_epoch": best["epoch"],
@@ -265,33 +300,28 @@ class Trainer:
     def _epoch(self, epoch: int) -> dict[str, float]:
         cfg = self.cfg
         rng = np.random.default_rng([cfg.seed, epoch])
-        torch.manual_seed(cfg.seed * 1_000_003 + epoch)  # dropout of this epoch
+        torch.manual_seed(cfg.seed * 1_000_003 + epoch + 7_919 * self.dist.rank)  # dropout (its own masks per rank)
         queues: dict[str, list] = {u: [] for u in self.units}
         n_batches = {u: math.ceil(len(self.train_data[ts[0]]) / cfg.batch_size) for u, ts in self.units.items()}
         schedule = batching.task_schedule(n_batches, cfg.sampling, cfg.temperature, rng)
         sums = {t: [0.0, 0] for t in self.train_data}
-        bar = tqdm(schedule, desc=f"epoch {epoch}/{cfg.epochs}", disable=not cfg.progress, leave=False)
-        for unit in bar:
-            tasks = self.units[unit]
-            first = self.train_data[tasks[0]]
-            if not queues[unit]:
-                queues[unit] = batching.length_grouped_batches(first.lengths, cfg.batch_size, rng)
-            index = queues[unit].pop()
-            batch = self.to_device(batching.collate(first, index, self.pad_id))
-            with self.autocast():
-                if len(tasks) == 1:
-                    losses = {unit: self.batch_loss(unit, batch)}
-                else:
-                    labels = {t: batching.collate_labels(self.train_data[t], index).to(self.device) for t in tasks}
-                    losses = self.unit_losses(tasks, batch, labels)
-                losses = {t: loss.float() for t, loss in losses.items()}
-            for task, loss in losses.items():
-                if not torch.isfinite(loss):
-                    raise DivergenceError(f"non-finite loss ({loss.item()}) on task {task} at step {self.step + 1} "
-                                          f"(epoch {epoch}): training diverged; lower lr (now {cfg.lr}) or check the "
-                                          "data, labels and task weights")
-            total = self.weighting.combine(losses)
-            total.backward()
+        groups = [schedule[i:i + cfg.grad_accumulation] for i in range(0, len(schedule), cfg.grad_accumulation)]
+        bar = tqdm(groups, desc=f"epoch {epoch}/{cfg.epochs}", disable=not (cfg.progress and self.dist.is_main),
+                   leave=False)
+        for group in bar:
+            value = 0.0
+            for i, unit in enumerate(group):
+                if not queues[unit]:
+                    queues[unit] = batching.length_grouped_batches(self.train_data[self.units[unit][0]].lengths,
+                                                                   cfg.batch_size, rng)
+                last = i == len(group) - 1  # DDP reduces gradients after the last batch of the step only
+                sync = contextlib.nullcontext() if last or not self.dist.enabled else self.step_losses.no_sync()
+                with sync:
+                    losses = self._backward(unit, queues[unit].pop(), len(group), epoch)
+                for task, loss in losses.items():
+                    sums[task][0] += loss
+                    sums[task][1] += 1
+                value += float(self.weighting.combine({t: torch.tensor(v) for t, v in losses.items()})) / len(group)
             if cfg.grad_clip:
                 norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                 if not torch.isfinite(norm):
@@ -301,14 +331,35 @@ class Trainer:
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             self.step += 1
-            for task, loss in losses.items():
-                sums[task][0] += loss.item()
-                sums[task][1] += 1
-            value = total.item()
             bar.set_postfix(task=unit.split("/")[-1], loss=f"{value:.3f}")
             for cb in self.callbacks:
                 cb.on_step_end(self, self.step, unit, value)
         return {t: s / max(n, 1) for t, (s, n) in sums.items()}
+
+    def _backward(self, unit: str, index: np.ndarray, accumulate: int, epoch: int) -> dict[str, float]:
+        """Forward + backward of one (global) batch `index` of `unit`, its loss divided by `accumulate`; returns
+        {task: mean loss over the whole global batch} (the same on every rank)."""
+        tasks, data = self.units[unit], self.train_data[self.units[unit][0]]
+        rows, scale = shard(index, self.dist)
+        batch = self.to_device(batching.collate(data, rows, self.pad_id))
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        labels = ({unit: batch["labels"]} if len(tasks) == 1 else
+                  {t: batching.collate_labels(self.train_data[t], rows).to(self.device) for t in tasks})
+        with self.autocast():
+            losses = {t: loss.float() for t, loss in self.step_losses(tasks, inputs, labels).items()}
+        if self.dist.enabled:  # the whole batch's mean: sum over ranks of (n_rank / n) * local mean
+            local = torch.stack([loss.detach().double() for loss in losses.values()]) * (scale / self.dist.world)
+            values = dict(zip(losses, self.dist.sum(local).tolist()))
+        else:
+            values = {t: loss.item() for t, loss in losses.items()}
+        for task, v in values.items():
+            if not math.isfinite(v):
+                raise DivergenceError(f"non-finite loss ({v}) on task {task} at step {self.step + 1} "
+                                      f"(epoch {epoch}): training diverged; lower lr (now {self.cfg.lr}) or check the "
+                                      "data, labels and task weights")
+        total = self.weighting.combine(losses)
+        (total * (scale / accumulate) if scale != 1.0 or accumulate != 1 else total).backward()
+        return values
 
     def _callback_keys(self) -> list[str]:
         """'<class>#<n>': callbacks are matched by kind, so a resumed run may add or drop others."""

@@ -106,3 +106,42 @@ def test_bf16_autocast_trains_in_bfloat16_and_keeps_fp32_weights(tiny_cfg):
     assert seen["bf16"][2]["average"] > 0.9 and seen["bf16"][2]["history"] != seen["fp32"][2]["history"]
     with pytest.raises(ConfigError, match="precision"):
         TrainConfig(precision="fp16")
+
+
+def test_gradient_accumulation_steps_on_the_mean_gradient_of_its_batches(tiny_cfg):
+    """grad_accumulation=3: one optimiser step per three batches, on the mean of their gradients (checked by
+    hand on the epoch's first three batches, dropout off so both computations are deterministic)."""
+    import copy
+    import math
+
+    import numpy as np
+
+    from mtlcore import batching
+
+    cfg = tiny_cfg.replace(tasks=["test/words"], epochs=1, batch_size=8, grad_accumulation=3, grad_clip=0.0,
+                           dropout=0.0)
+    tr, dev = prepare_data(cfg, load_tokenizer("tiny-bert"))
+    model, _ = build_model(cfg, cfg.tasks)
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    reference = copy.deepcopy(model)
+    trainer = Trainer(cfg, model, tr, dev)
+    seen = []
+    trainer.optimizer.register_step_pre_hook(lambda *_: seen.append(
+        {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+    trainer.fit()
+    assert trainer.steps_per_epoch == math.ceil(96 / 8 / 3) == len(seen) == trainer.step
+    rng = np.random.default_rng([cfg.seed, 1])  # the trainer's epoch-1 generator: schedule, then batches
+    batching.task_schedule({"test/words": 12}, cfg.sampling, cfg.temperature, rng)
+    queue = batching.length_grouped_batches(tr["test/words"].lengths, 8, rng)
+    total = 0.0
+    for _ in range(3):
+        batch = batching.collate(tr["test/words"], queue.pop())
+        out = reference(task="test/words", input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        total = total + reference.loss("test/words", out.logits, batch["labels"]) / 3
+    total.backward()
+    hand = {n: p.grad for n, p in reference.named_parameters() if p.grad is not None}
+    assert hand.keys() == seen[0].keys()
+    for name, g in hand.items():
+        assert torch.allclose(seen[0][name], g, atol=1e-6, rtol=1e-4), name
