@@ -1,14 +1,18 @@
 """Training throughput of mtlcore's loop vs Hugging Face's `Trainer`, plain and with its own length grouping.
 
     python benchmarks/train_throughput.py [--task glue/rte] [--n 256] [--batch-size 16] [--encoder minilm-l6]
-                                          [--rounds 3]
+                                          [--rounds 3] [--setting single|multi|both] [--k 6] [--precision bf16]
 
-All three train the same model (`MultiTaskModel`: MiniLM encoder + one linear head) on the same
-examples with the same batch size, optimiser and schedule for one epoch; no evaluation is timed.
-The Trainer gets its standard dynamic padding (`DataCollatorWithPadding`), once as is and once with
-`train_sampling_strategy="group_by_length"` (the pinned transformers' name for length grouping: the peer
-an expert would set up); mtlcore groups batches by length (its default). The three run in alternating
-rounds; the medians of examples/second and both ratios are printed.
+Two settings. `single`: one task (`--task`, default RTE), a `MultiTaskModel` with one head. `multi`: k tasks
+that share their inputs (`--k` of the six lumbar pathologies, which label the same level texts): one
+model with k heads. In both, every arm trains the same model on the same examples with the same batch
+size, optimiser and schedule for one epoch; no evaluation is timed. mtlcore groups batches by length (its
+default) and, in `multi`, runs the encoder once per batch for all k heads. The Trainer gets its standard
+dynamic padding (`DataCollatorWithPadding`), once as is and once with `train_sampling_strategy=
+"group_by_length"` (the pinned transformers' name for length grouping: the peer an expert would set
+up); in `multi` the expert's model is the same k-head model behind Trainer's interface: one encoder pass,
+the sum of the k losses (what mtlcore's equal weighting computes). The arms run in alternating rounds;
+the medians of examples/second and both ratios are printed per setting.
 """
 from __future__ import annotations
 
@@ -31,21 +35,28 @@ def mtlcore_throughput(cfg) -> float:
     model, _ = build_model(cfg, cfg.tasks)
     trainer = Trainer(cfg, model, train, {t: d for t, d in dev.items()})
     trainer.evaluate = lambda data=None: {"tasks": {}, "average": 0.0}  # time training only
+    n = sum(len(train[ts[0]]) for ts in trainer.units.values()) * cfg.epochs  # texts (a shared text counts once)
     t0 = time.perf_counter()
     trainer.fit()
-    return sum(len(d) for d in train.values()) * cfg.epochs / (time.perf_counter() - t0)
+    return n / (time.perf_counter() - t0)
 
 
 class _LossModel(torch.nn.Module):
-    """The same MultiTaskModel behind the (input_ids, attention_mask, labels) -> {'loss'} interface Trainer expects."""
+    """The same MultiTaskModel behind the (input_ids, attention_mask, labels) -> {'loss'} interface Trainer expects;
+    with several tasks (sharing the inputs) one encoder pass feeds every head and the losses are summed."""
 
-    def __init__(self, model, task):
+    def __init__(self, model, tasks):
         super().__init__()
-        self.model, self.task = model, task
+        self.model, self.tasks = model, list(tasks)
 
     def forward(self, input_ids, attention_mask, labels, token_type_ids=None):
-        out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, task=self.task)
-        return {"loss": self.model.loss(self.task, out.logits, labels), "logits": out.logits}
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        if len(self.tasks) == 1:
+            out = self.model(task=self.tasks[0], **inputs)
+            return {"loss": self.model.loss(self.tasks[0], out.logits, labels), "logits": out.logits}
+        logits = self.model.forward_tasks(self.tasks, **inputs)
+        loss = sum(self.model.loss(t, logits[t], labels[:, i]) for i, t in enumerate(self.tasks))
+        return {"loss": loss}
 
 
 def hf_trainer_throughput(cfg, group_by_length: bool = False) -> float:
@@ -56,10 +67,10 @@ def hf_trainer_throughput(cfg, group_by_length: bool = False) -> float:
 
     tok = load_tokenizer(cfg.encoder)
     train, _ = prepare_data(cfg, tok)
-    task = cfg.tasks[0]
-    enc = train[task]
-    rows = [{"input_ids": ids, "attention_mask": [1] * len(ids), "labels": int(y)}
-            for ids, y in zip(enc.input_ids, enc.labels)]
+    enc = train[cfg.tasks[0]]
+    labels = (enc.labels.tolist() if len(cfg.tasks) == 1 else
+              [list(row) for row in zip(*(train[t].labels.tolist() for t in cfg.tasks))])
+    rows = [{"input_ids": ids, "attention_mask": [1] * len(ids), "labels": y} for ids, y in zip(enc.input_ids, labels)]
     model, _ = build_model(cfg, cfg.tasks)
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, num_train_epochs=cfg.epochs,
@@ -68,44 +79,63 @@ def hf_trainer_throughput(cfg, group_by_length: bool = False) -> float:
                                  max_grad_norm=cfg.grad_clip, lr_scheduler_type="linear", save_strategy="no",
                                  eval_strategy="no", logging_strategy="no", report_to=[], seed=cfg.seed,
                                  disable_tqdm=True, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
+                                 bf16=cfg.precision == "bf16",
                                  **({"train_sampling_strategy": "group_by_length"} if group_by_length else {}))
-        trainer = Trainer(model=_LossModel(model, task), args=args, train_dataset=rows,
+        trainer = Trainer(model=_LossModel(model, cfg.tasks), args=args, train_dataset=rows,
                           data_collator=DataCollatorWithPadding(tok))
         t0 = time.perf_counter()
         trainer.train()
         return len(rows) * cfg.epochs / (time.perf_counter() - t0)
 
 
-def main() -> None:
-    from mtlcore import TrainConfig
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--task", default="glue/rte")
-    ap.add_argument("--n", type=int, default=256, help="training examples")
-    ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--encoder", default="minilm-l6")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians are reported)")
-    args = ap.parse_args()
-    cfg = TrainConfig(tasks=[args.task], mode="stl", encoder=args.encoder, max_train=args.n, max_eval=8,
-                      batch_size=args.batch_size, epochs=1, progress=False, save_checkpoint=False, seed=0)
-    print(f"task {args.task}, {args.n} examples, batch {args.batch_size}, encoder {args.encoder}, "
-          f"{torch.get_num_threads()} threads, device {'cuda' if torch.cuda.is_available() else 'cpu'}")
+def measure(cfg, rounds: int, label: str) -> dict[str, float]:
+    """Alternating rounds of the three arms on `cfg`; prints and returns the medians (examples/second)."""
     import statistics
 
     arms = {"mtlcore.train": lambda: mtlcore_throughput(cfg),
             "transformers.Trainer": lambda: hf_trainer_throughput(cfg),
             "Trainer, group_by_length": lambda: hf_trainer_throughput(cfg, group_by_length=True)}
-    speeds = {name: [] for name in arms}
-    for r in range(args.rounds):
+    speeds: dict[str, list[float]] = {name: [] for name in arms}
+    for r in range(rounds):
         for name, arm in arms.items():
             speeds[name].append(arm())
-        print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.1f}" for n, v in speeds.items()), flush=True)
+        print(f"[{label}] round {r + 1}: " + ", ".join(f"{n} {v[-1]:.1f}" for n, v in speeds.items()), flush=True)
     med = {n: statistics.median(v) for n, v in speeds.items()}
     for n, v in med.items():
-        print(f"{n:26s}: {v:8.1f} examples/s (median of {args.rounds})")
-    print(f"ratio mtlcore / Trainer                  : {med['mtlcore.train'] / med['transformers.Trainer']:6.2f}")
-    print(f"ratio mtlcore / Trainer, group_by_length : "
-          f"{med['mtlcore.train'] / med['Trainer, group_by_length']:6.2f}")
+        print(f"[{label}] {n:26s}: {v:8.1f} examples/s (median of {rounds})")
+    print(f"[{label}] ratio mtlcore / Trainer                  : {med['mtlcore.train'] / med['transformers.Trainer']:6.2f}")
+    print(f"[{label}] ratio mtlcore / Trainer, group_by_length : "
+          f"{med['mtlcore.train'] / med['Trainer, group_by_length']:6.2f}", flush=True)
+    return med
+
+
+def main() -> None:
+    from mtlcore import TrainConfig
+    from mtlcore.tasks.lumbar import PATHOLOGIES
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--task", default="glue/rte", help="the single-task setting's task")
+    ap.add_argument("--n", type=int, default=256, help="training examples (texts)")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--encoder", default="minilm-l6")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians are reported)")
+    ap.add_argument("--setting", choices=["single", "multi", "both"], default="both")
+    ap.add_argument("--k", type=int, default=6, choices=range(2, len(PATHOLOGIES) + 1),
+                    help="tasks sharing their inputs in the multi-task setting (lumbar pathologies)")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (every arm)")
+    args = ap.parse_args()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    base = TrainConfig(tasks=[args.task], mode="stl", encoder=args.encoder, max_train=args.n, max_eval=8,
+                       batch_size=args.batch_size, epochs=1, progress=False, save_checkpoint=False, seed=0,
+                       precision=args.precision)
+    settings = {"single": base,
+                "multi": base.replace(tasks=[f"radiology/lumbar/{p}" for p in PATHOLOGIES[:args.k]], mode="mtl")}
+    print(f"{args.n} examples, batch {args.batch_size}, encoder {args.encoder}, {args.precision}, "
+          f"{torch.get_num_threads()} threads, device {device}")
+    for name in (["single", "multi"] if args.setting == "both" else [args.setting]):
+        cfg = settings[name]
+        print(f"\n[{name}] tasks: {', '.join(cfg.tasks)}", flush=True)
+        measure(cfg, args.rounds, name)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """Tokenised task data and length-grouped, dynamically padded batches.
 
+`prepare_split` loads, subsets and tokenises the tasks of a config (tasks of one input group once);
+`input_units` groups tasks that share their inputs into one training unit.
+
 Texts are tokenised once (no padding); each epoch the examples are shuffled, cut into chunks of
 `50 * batch_size`, sorted by length inside each chunk and split into batches, whose order is
 shuffled again. Batches are padded to their own longest sequence only, which is where most of the
@@ -7,12 +10,17 @@ speed over fixed-length padding comes from.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from .tasks import Examples, TaskSpec
+from .tasks import SPLIT_SEED, DataError, Examples, TaskSpec, get_task, load_task
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 CHUNK = 50
 
@@ -100,3 +108,51 @@ def task_schedule(n_batches: dict[str, int], sampling: str, temperature: float,
     power = 0.0 if sampling == "uniform" else 1.0 / temperature
     p = np.array([n_batches[t] ** power for t in tasks], dtype=float)
     return [tasks[i] for i in rng.choice(len(tasks), size=total, p=p / p.sum())]
+
+
+def subset(examples: Examples, limit: int | None) -> Examples:
+    """The first `limit` examples of a fixed permutation (seed SPLIT_SEED): nested as `limit` grows and the same
+    for every run seed, so seeds vary the model, not the data."""
+    if limit is None or limit >= len(examples):
+        return examples
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(examples))
+    return examples.subset(np.sort(order[:limit]))
+
+
+def prepare_data(cfg: TrainConfig, tokenizer) -> tuple[dict, dict]:
+    """Load, subset and tokenise train/dev of every task in `cfg` -> ({task: Encoded}, {task: Encoded})."""
+    return prepare_split(cfg, tokenizer, "train"), prepare_split(cfg, tokenizer, "dev")
+
+
+def prepare_split(cfg: TrainConfig, tokenizer, split: str) -> dict:
+    """{task: Encoded} of one split for the tasks of `cfg` that have it (train: max_train, else max_eval).
+
+    Tasks of one input group are tokenised once and must hold the same texts (else DataError)."""
+    limit = cfg.max_train if split == "train" else cfg.max_eval
+    out, shared = {}, {}
+    for name in cfg.tasks:
+        spec, splits = get_task(name), load_task(name)
+        if split not in splits:
+            continue
+        ex = subset(splits[split], limit)
+        first = shared.get(spec.input_group) if spec.input_group else None
+        if first is None:
+            out[name] = encode(spec, ex, tokenizer, cfg.max_length)
+            if spec.input_group:
+                shared[spec.input_group] = (name, ex.texts, out[name])
+            continue
+        other, texts, enc = first
+        if texts != ex.texts:
+            raise DataError(f"tasks {other} and {name} are in input group {spec.input_group!r} but their {split} "
+                            "texts differ; an input group must hold the same texts in the same order")
+        out[name] = dataclasses.replace(enc, task=spec, labels=ex.labels)
+    return out
+
+
+def input_units(data: dict, shared: bool = True) -> dict[str, list[str]]:
+    """{unit: tasks}: tasks of one input group form one unit (named after the group) when `shared`, else each
+    task is its own unit. A unit of several tasks is trained and evaluated from one encoder pass per batch."""
+    units: dict[str, list[str]] = {}
+    for name, enc in data.items():
+        units.setdefault(enc.task.input_group if shared and enc.task.input_group else name, []).append(name)
+    return {(tasks[0] if len(tasks) == 1 else unit): tasks for unit, tasks in units.items()}

@@ -43,7 +43,7 @@ from ._io import set_seed
 from .tasks import Examples, get_task, load_task
 from .tasks.readers import read_glue_tsv
 from .tasks.registry import data_root, dev_as_test
-from .trainer import subset
+from .batching import subset
 from .wzr import AlignmentModule, covariance_similarity
 
 CODE = ("_io", "encoders", "models", "sentiment", "tasks", "wzr")   # the modules whose code decides the numbers

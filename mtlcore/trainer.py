@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -32,13 +31,13 @@ import torch
 from tqdm import tqdm
 
 from . import batching
+from .batching import input_units, prepare_data, prepare_split, subset  # noqa: F401  (the data the loop eats)
 from ._io import atomic_torch_save, resolve_device
 from .distributed import SINGLE, DistContext, rank_device, shard
 from .config import ConfigError, TrainConfig
 from .encoders import load_encoder
 from .metrics import task_metrics, task_score
 from .models import MultiTaskModel, count_parameters
-from .tasks import SPLIT_SEED, DataError, Examples, get_task, load_task
 from .weighting import make_weighting
 
 
@@ -58,54 +57,6 @@ class Callback:
     def on_train_end(self, trainer: "Trainer") -> None: ...
     def state_dict(self) -> dict | None: return None
     def load_state_dict(self, state: dict) -> None: ...
-
-
-def subset(examples: Examples, limit: int | None) -> Examples:
-    """The first `limit` examples of a fixed permutation (seed SPLIT_SEED): nested as `limit` grows and the same
-    for every run seed, so seeds vary the model, not the data."""
-    if limit is None or limit >= len(examples):
-        return examples
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(examples))
-    return examples.subset(np.sort(order[:limit]))
-
-
-def prepare_data(cfg: TrainConfig, tokenizer) -> tuple[dict, dict]:
-    """Load, subset and tokenise train/dev of every task in `cfg` -> ({task: Encoded}, {task: Encoded})."""
-    return prepare_split(cfg, tokenizer, "train"), prepare_split(cfg, tokenizer, "dev")
-
-
-def prepare_split(cfg: TrainConfig, tokenizer, split: str) -> dict:
-    """{task: Encoded} of one split for the tasks of `cfg` that have it (train: max_train, else max_eval).
-
-    Tasks of one input group are tokenised once and must hold the same texts (else DataError)."""
-    limit = cfg.max_train if split == "train" else cfg.max_eval
-    out, shared = {}, {}
-    for name in cfg.tasks:
-        spec, splits = get_task(name), load_task(name)
-        if split not in splits:
-            continue
-        ex = subset(splits[split], limit)
-        first = shared.get(spec.input_group) if spec.input_group else None
-        if first is None:
-            out[name] = batching.encode(spec, ex, tokenizer, cfg.max_length)
-            if spec.input_group:
-                shared[spec.input_group] = (name, ex.texts, out[name])
-            continue
-        other, texts, enc = first
-        if texts != ex.texts:
-            raise DataError(f"tasks {other} and {name} are in input group {spec.input_group!r} but their {split} "
-                            "texts differ; an input group must hold the same texts in the same order")
-        out[name] = dataclasses.replace(enc, task=spec, labels=ex.labels)
-    return out
-
-
-def input_units(data: dict, shared: bool = True) -> dict[str, list[str]]:
-    """{unit: tasks}: tasks of one input group form one unit (named after the group) when `shared`, else each
-    task is its own unit. A unit of several tasks is trained and evaluated from one encoder pass per batch."""
-    units: dict[str, list[str]] = {}
-    for name, enc in data.items():
-        units.setdefault(enc.task.input_group if shared and enc.task.input_group else name, []).append(name)
-    return {(tasks[0] if len(tasks) == 1 else unit): tasks for unit, tasks in units.items()}
 
 
 def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel, object]:

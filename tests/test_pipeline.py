@@ -226,3 +226,59 @@ def test_every_profile_entry_names_a_notebook_and_only_its_declared_parameters(n
             from mtlcore.sentiment import SentimentConfig
 
             SentimentConfig(**injected["sentiment"])
+
+
+# The gpu profile's sizes, shrunk to smoke sizes; everything else (task lists, corpora, seed lists' roles,
+# ranks, capacities, max_length) is the gpu profile's own, so its structure runs on a CPU in minutes.
+GPU_AT_SMOKE_SIZES = {
+    "wu2020/b_f2_toy": {"n_seeds": 4},
+    "wu2020/b_f3_transfer": {"d": 20, "target_samples": [10, 30], "source_counts": [20, 60, 200], "n_seeds": 2,
+                             "nonlinear_d": 20, "nonlinear_counts": [10, 80], "nonlinear_seeds": 1},
+    "wu2020/b_p1_capacity": {"d": 20, "samples": 30, "n_seeds": 2, "restarts": 2},
+    "wu2020/b_p3_reweighting": {"n_seeds": 2, "samples": [80, 300]},
+    "wu2020_text/b_f5b_alignment_transfer": {"seeds": [0, 1], "sentiment": {"max_train": 32, "max_eval": 32,
+                                             "epochs": 1}, "source_max_train": 64, "source_epochs": 1,
+                                             "target_epochs": 1},
+    "wu2020_text/b_f6_capacity": {"sentiment": {"max_train": 32, "max_eval": 32, "epochs": 1}},
+    "wu2020_text/b_f7_covariance_alignment": {"sentiment": {"max_train": 32, "max_eval": 32, "epochs": 1,
+                                                            "hidden": 20}, "phase2_epochs": 1},
+    "wu2020_text/b_f5a_glue_pairs": {"pair_seeds": [0, 1], "train": {"encoder": "tiny-bert"}, "phase2_epochs": 1},
+    "wu2020_text/b_t1_svd_reweighting": {"encoder": "tiny-bert", "seeds": [0, 1], "model": {"hidden": 16, "epochs": 2,
+                                         "lr": 0.003, "batch_size": 128}},
+    "paper_a/a_t1_families": {"efficiency_texts": 64},
+    "paper_a/a_f4_explanation": {"pair_seeds": [0]},
+}
+
+
+def gpu_at_smoke_sizes() -> "Profile":
+    from mtlcore.pipeline import load_profile
+
+    gpu = load_profile("gpu")
+    notebooks = {name: {**params, **GPU_AT_SMOKE_SIZES.get(name, {})} for name, params in gpu.notebooks.items()}
+    return Profile(name="gpu-at-smoke-sizes", description="the gpu profile at smoke sizes (a test)", seeds=[0, 1],
+                   train={**gpu.train, "encoder": "tiny-bert", "max_train": 32, "max_eval": 32, "epochs": 1},
+                   notebooks=notebooks)
+
+
+def test_the_gpu_profile_runs_end_to_end_at_smoke_sizes(tmp_path, monkeypatch):
+    """Every notebook with the gpu profile's parameters (10 Open-i tasks, both adapter corpora, all contrast
+    pairs, its ranks and capacities, 2 seeds) at smoke sizes on the tiny encoder: a gpu run cannot fail on
+    something a CPU could have found. Each shrunk size is listed in GPU_AT_SMOKE_SIZES."""
+    profile = gpu_at_smoke_sizes()
+    assert set(GPU_AT_SMOKE_SIZES) <= set(profile.notebooks)  # no shrink entry for a notebook gpu.yaml lacks
+    path = tmp_path / "gpu_at_smoke_sizes.yaml"
+    profile.to_yaml(path)
+    monkeypatch.setenv("MTLCORE_CACHE", str(tmp_path / "cache"))
+    results = tmp_path / "results"
+    rc = pipeline(["--profile", str(path), "--results", str(results), "--jobs", "2"])
+    summary = json.loads((results / "summary.json").read_text())
+    failed = {r["notebook"]: r.get("error", "") for r in summary["notebooks"] if r["status"] != "ok"}
+    assert rc == 0 and not failed, failed
+    assert (results / "report.html").is_file()
+    assert len(summary["notebooks"]) == len(discover_notebooks())
+
+
+def discover_notebooks() -> list:
+    from mtlcore.pipeline import discover
+
+    return discover()
