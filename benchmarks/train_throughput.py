@@ -2,6 +2,7 @@
 
     python benchmarks/train_throughput.py [--task glue/rte] [--n 256] [--batch-size 16] [--encoder minilm-l6]
                                           [--rounds 3] [--setting single|multi|both] [--k 6] [--precision bf16]
+                                          [--peak-tflops 989]
 
 Two settings. `single`: one task (`--task`, default RTE), a `MultiTaskModel` with one head. `multi`: k tasks
 that share their inputs (`--k` of the six lumbar pathologies, which label the same level texts): one
@@ -12,7 +13,8 @@ dynamic padding (`DataCollatorWithPadding`), once as is and once with `train_sam
 "group_by_length"` (the pinned transformers' name for length grouping: the peer an expert would set
 up); in `multi` the expert's model is the same k-head model behind Trainer's interface: one encoder pass,
 the sum of the k losses (what mtlcore's equal weighting computes). The arms run in alternating rounds;
-the medians of examples/second and both ratios are printed per setting.
+the medians of examples/second and both ratios are printed per setting, and the model FLOP/s of mtlcore's
+training (6 x non-embedding parameters x real tokens per second) with its share of the GPU's bf16 peak.
 """
 from __future__ import annotations
 
@@ -36,9 +38,17 @@ def mtlcore_throughput(cfg) -> float:
     trainer = Trainer(cfg, model, train, {t: d for t, d in dev.items()})
     trainer.evaluate = lambda data=None: {"tasks": {}, "average": 0.0}  # time training only
     n = sum(len(train[ts[0]]) for ts in trainer.units.values()) * cfg.epochs  # texts (a shared text counts once)
+    tokens = sum(int(train[ts[0]].lengths.sum()) for ts in trainer.units.values()) * cfg.epochs
     t0 = time.perf_counter()
     trainer.fit()
-    return n / (time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    non_embedding = sum(p.numel() for name, p in model.named_parameters() if "embeddings" not in name)
+    LAST_FLOPS["per_second"] = 6 * non_embedding * tokens / seconds  # training FLOPs ~ 6 N D (real tokens)
+    LAST_FLOPS["non_embedding"] = non_embedding
+    return n / seconds
+
+
+LAST_FLOPS: dict[str, float] = {}
 
 
 class _LossModel(torch.nn.Module):
@@ -123,6 +133,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=6, choices=range(2, len(PATHOLOGIES) + 1),
                     help="tasks sharing their inputs in the multi-task setting (lumbar pathologies)")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (every arm)")
+    ap.add_argument("--peak-tflops", type=float, help="the device's peak bf16 TFLOP/s (default: known GPUs' data sheet)")
     args = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = TrainConfig(tasks=[args.task], mode="stl", encoder=args.encoder, max_train=args.n, max_eval=8,
@@ -132,10 +143,24 @@ def main() -> None:
                 "multi": base.replace(tasks=[f"radiology/lumbar/{p}" for p in PATHOLOGIES[:args.k]], mode="mtl")}
     print(f"{args.n} examples, batch {args.batch_size}, encoder {args.encoder}, {args.precision}, "
           f"{torch.get_num_threads()} threads, device {device}")
+    peak = args.peak_tflops or (PEAK_BF16_TFLOPS.get(_gpu_kind()) if device == "cuda" else None)
     for name in (["single", "multi"] if args.setting == "both" else [args.setting]):
         cfg = settings[name]
         print(f"\n[{name}] tasks: {', '.join(cfg.tasks)}", flush=True)
         measure(cfg, args.rounds, name)
+        flops = LAST_FLOPS["per_second"] / 1e12  # mtlcore's last round
+        share = f", {100 * flops / peak:.2f}% of the {peak:.0f} TFLOP/s bf16 peak" if peak else ""
+        print(f"[{name}] mtlcore model FLOP/s (6 x {LAST_FLOPS['non_embedding'] / 1e6:.1f}M non-embedding parameters "
+              f"x real tokens / s, last round): {flops:.3f} TFLOP/s{share}")
+
+
+# dense bf16 tensor-core peaks from the vendors' data sheets (SXM parts), for the share of peak
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
+
+
+def _gpu_kind() -> str | None:
+    name = torch.cuda.get_device_name()
+    return next((k for k in PEAK_BF16_TFLOPS if k in name), None)
 
 
 if __name__ == "__main__":
