@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (DivergenceError, LockedError) as e:
+    except (DivergenceError, LockedError, distributed.RankError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

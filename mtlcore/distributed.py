@@ -20,9 +20,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
+
+T = TypeVar("T")
+
+
+class RankError(RuntimeError):
+    """Another rank failed or sees the run folder differently; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,31 @@ class DistContext:
         return box[0]
 
 
+    def on_main(self, fn: Callable[[], T]) -> T | None:
+        """Run `fn` on rank 0 only (folder set-up, locks); if it raises there, every other rank raises `RankError`
+        with its message instead of waiting for rank 0 at the next collective."""
+        error, result = None, None
+        if self.is_main:
+            try:
+                result = fn()
+            except BaseException as e:  # noqa: BLE001 - re-raised below, after the others are told
+                error = e
+        failed = self.broadcast(None if error is None else f"{type(error).__name__}: {error}")
+        if error is not None:
+            raise error
+        if failed is not None:
+            raise RankError(f"rank 0 failed: {failed}")
+        return result
+
+    def agree(self, value: object, what: str) -> object:
+        """Rank 0's `value`; a rank whose own `value` differs raises RankError (e.g. it cannot see rank 0's files)."""
+        theirs = self.broadcast(value)
+        if theirs != value:
+            raise RankError(f"rank {self.rank} sees {what} as {value!r}, rank 0 as {theirs!r}: the run folder must be "
+                            "on a filesystem that every node sees")
+        return theirs
+
+
 SINGLE = DistContext()
 
 
@@ -102,6 +134,9 @@ def close() -> None:
 
 def rank_device(device: str, ctx: DistContext) -> str:
     """The device string of this rank: under torchrun, 'cuda' / 'auto' with CUDA become 'cuda:LOCAL_RANK'."""
+    if ctx.enabled and device.startswith("cuda:"):
+        raise ValueError(f"device: {device!r} would put every rank on one GPU; under torchrun use 'cuda' or 'auto' "
+                         "(each rank takes cuda:LOCAL_RANK) and choose GPUs with CUDA_VISIBLE_DEVICES")
     if ctx.enabled and (device in ("cuda", "auto") and torch.cuda.is_available()):
         return f"cuda:{ctx.local_rank}"
     return device

@@ -66,7 +66,8 @@ def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
 def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, test: dict, folder: Path | None,
              callbacks: Sequence[Callback], resume: bool,
              ctx: distributed.DistContext = distributed.SINGLE) -> tuple[dict, dict, MultiTaskModel]:
-    if resume and folder is not None and (done := _finished(cfg, folder)) is not None:
+    done = _finished(cfg, folder) if resume and folder is not None else None
+    if ctx.agree(done is not None, f"{folder} as finished"):
         return done  # an STL sub-run that completed before the interruption
     set_seed(cfg.seed)
     model, tokenizer = build_model(cfg, tasks)
@@ -158,13 +159,13 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
     if out is None:
         return _train_into(cfg, None, data, callbacks, resume, ctx=ctx)
-    folder_lock = FolderLock(out) if lock and ctx.is_main else None
+    folder_lock = FolderLock(out) if lock else None
     if folder_lock:
-        folder_lock.acquire()
+        ctx.on_main(folder_lock.acquire)
     try:
         return _train_into(cfg, Path(out), data, callbacks, resume, overwrite, ctx)
     finally:
-        if folder_lock:
+        if folder_lock and ctx.is_main:
             folder_lock.release()
 
 
@@ -172,22 +173,8 @@ def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], ca
                 resume: bool, overwrite: bool = False,
                 ctx: distributed.DistContext = distributed.SINGLE) -> RunResult:
     partial = None if folder is None else Path(f"{folder}.partial")
-    if partial is not None and ctx.is_main:  # under the lock now: look again, then prepare <out>.partial
-        if folder.exists() and not overwrite:
-            raise ConfigError(f"--out {folder} already exists; pass --overwrite or choose another folder")
-        if resume and partial.is_dir() and (partial / "config.yaml").is_file():
-            diff = config_differences(TrainConfig.from_yaml(partial / "config.yaml"), cfg)
-            if diff:
-                raise ConfigError(f"--resume: {partial} was started with another config; differences (saved -> "
-                                  f"now): {'; '.join(diff)}. Resume with the saved config, or drop --resume to restart")
-            (partial / "FAILED.json").unlink(missing_ok=True)
-        else:
-            if partial.exists():
-                shutil.rmtree(partial)
-            partial.mkdir(parents=True)
-            cfg.to_yaml(partial / "config.yaml")
-            atomic_write_json(partial / "provenance.json", provenance())
-    ctx.barrier()  # the other ranks start once rank 0 has prepared the folder (a failure there ends the job)
+    if partial is not None:  # rank 0 prepares the folder; a failure there is every rank's error
+        ctx.on_main(lambda: _prepare(cfg, folder, partial, resume, overwrite))
     try:
         groups = [[t] for t in cfg.tasks] if cfg.mode == "stl" else [list(cfg.tasks)]
         models, runs, timing = {}, {}, {}
@@ -210,7 +197,26 @@ def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], ca
         atomic_write_json(partial / "timing.json", _sum_timing(timing))
         atomic_write_json(partial / "metrics.json", metrics)
         _replace(partial, folder)
+    ctx.barrier()  # every rank returns once the run folder is complete
     return RunResult(metrics, {k: m for k, m in models.items() if m is not None}, folder)
+
+
+def _prepare(cfg: TrainConfig, folder: Path, partial: Path, resume: bool, overwrite: bool) -> None:
+    """Under the lock: look again, then prepare `<out>.partial` (kept for a resume with the same config)."""
+    if folder.exists() and not overwrite:
+        raise ConfigError(f"--out {folder} already exists; pass --overwrite or choose another folder")
+    if resume and partial.is_dir() and (partial / "config.yaml").is_file():
+        diff = config_differences(TrainConfig.from_yaml(partial / "config.yaml"), cfg)
+        if diff:
+            raise ConfigError(f"--resume: {partial} was started with another config; differences (saved -> "
+                              f"now): {'; '.join(diff)}. Resume with the saved config, or drop --resume to restart")
+        (partial / "FAILED.json").unlink(missing_ok=True)
+        return
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    cfg.to_yaml(partial / "config.yaml")
+    atomic_write_json(partial / "provenance.json", provenance())
 
 
 def _replace(partial: Path, folder: Path) -> None:

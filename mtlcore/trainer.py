@@ -112,10 +112,10 @@ class Trainer:
             for p in self.model.encoder.parameters():
                 p.requires_grad_(False)
         self.step_losses: torch.nn.Module = StepLosses(self.model)
-        if dist.enabled:  # heads of the other units get no gradient in a step: DDP must look for unused ones
+        if dist.enabled:  # heads of other units (and e.g. an encoder's unused pooler) get no gradient in a step
             self.step_losses = torch.nn.parallel.DistributedDataParallel(
                 self.step_losses, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                find_unused_parameters=len(self.units) > 1, forward_sync_buffers=False)
+                find_unused_parameters=True, forward_sync_buffers=False)
         self.batches_per_epoch = sum(math.ceil(len(train[ts[0]]) / cfg.batch_size) for ts in self.units.values())
         self.steps_per_epoch = math.ceil(self.batches_per_epoch / cfg.grad_accumulation)  # optimiser steps
         # the fused AdamW kernel (as transformers.Trainer's default adamw_torch_fused): on MiniLM-L6 a CPU step of
@@ -213,7 +213,7 @@ class Trainer:
     def fit(self, resume: bool = False) -> dict:
         cfg, state = self.cfg, {"epoch": 0, "best": -math.inf, "best_state": None, "history": [], "seconds": 0.0}
         last = self.folder / "last.pt" if self.folder and cfg.save_checkpoint else None
-        if resume and last and last.exists():
+        if self.dist.agree(bool(resume and last and last.exists()), f"the resume checkpoint {last}"):
             state = self._restore(last)
         self.model.train()
         for cb in self.callbacks:
@@ -329,7 +329,7 @@ class Trainer:
 
     def _restore(self, path: Path) -> dict:
         try:
-            saved = torch.load(path, weights_only=False)
+            saved = torch.load(path, map_location=self.device, weights_only=False)
         except Exception as e:  # a truncated or foreign file: say which, not a pickle traceback
             raise ConfigError(f"{path}: cannot read the resume checkpoint ({type(e).__name__}: {e}); "
                               "delete it to restart the run from scratch") from None

@@ -60,31 +60,85 @@ def _run(cmd: list[str], out: Path, cwd: Path) -> dict:
     return json.loads((out / "metrics.json").read_text())
 
 
-@pytest.mark.parametrize("shared_inputs, batch, accumulation", [(False, 7, 2), (True, 5, 1)],
-                         ids=["unused-heads-accumulation", "shared-inputs"])
-def test_two_gloo_processes_match_one_process(tmp_path, no_dropout_encoder, shared_inputs, batch, accumulation):
-    """Three tasks of one users' file: with shared_inputs off each step trains one head (DDP's unused heads),
-    batches of 7 split 4/3 and two batches per optimiser step; with it on, one pass feeds all three heads."""
+WEIGHTS = '{"cxr/effusion": 2, "cxr/severity": 1, "cxr/findings": 0.5}'
+
+
+@pytest.mark.parametrize("extra", [
+    ["--no-shared-inputs", "--batch-size", "7", "--grad-accumulation", "2"],
+    ["--shared-inputs", "--batch-size", "5"],
+    ["--no-shared-inputs", "--batch-size", "47", "--weighting", "fixed", "--task-weights", WEIGHTS,
+     "--gradient-cosine-every", "2"],
+    ["--mode", "stl", "--batch-size", "6"],
+], ids=["unused-heads-accumulation", "shared-inputs", "empty-shard-fixed-weights-cosines", "stl"])
+def test_two_gloo_processes_match_one_process(tmp_path, no_dropout_encoder, extra):
+    """Three tasks of one users' file (48 training rows): without shared inputs each step trains one head (DDP's
+    unused heads), batches of 7 split 4/3 and two batches make a step; with shared inputs one pass feeds all
+    three heads; batches of 47 leave a last batch of one row, so rank 1 takes part with nothing (scale 0), under
+    fixed task weights and with task-gradient cosines recorded; STL trains three one-task models in turn."""
     shutil.copy(REPO / "examples" / "radiology_tasks.yaml", tmp_path)
     shutil.copy(REPO / "examples" / "radiology_reports.csv", tmp_path)
     args = ["train", "--tasks", str(tmp_path / "radiology_tasks.yaml"), "--encoder", str(no_dropout_encoder),
-            "--epochs", "2", "--batch-size", str(batch), "--grad-accumulation", str(accumulation), "--lr", "1e-3",
-            "--dropout", "0", "--warmup-ratio", "0", "--device", "cpu", "--seed", "3", "--no-progress",
-            "--shared-inputs" if shared_inputs else "--no-shared-inputs"]
+            "--epochs", "2", "--lr", "1e-3", "--dropout", "0", "--warmup-ratio", "0", "--device", "cpu",
+            "--seed", "3", "--no-progress", *extra]
     one = _run([sys.executable, "-m", "mtlcore", *args], tmp_path / "one", tmp_path)
     two = _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                 "-m", "mtlcore", *args], tmp_path / "two", tmp_path)
-    assert json.loads((tmp_path / "two" / "timing.json").read_text())["runs"]["mtl"]["processes"] == 2
+    timing = json.loads((tmp_path / "two" / "timing.json").read_text())["runs"]
+    assert {t["processes"] for t in timing.values()} == {2}
     assert not (tmp_path / "one" / "timing.json").read_text().count("processes")
-    for a, b in zip(one["history"], two["history"], strict=True):
-        for task in a["train_loss"]:
-            assert b["train_loss"][task] == pytest.approx(a["train_loss"][task], abs=1e-5)
-        assert {t: v["score"] for t, v in b["tasks"].items()} == pytest.approx(
-            {t: v["score"] for t, v in a["tasks"].items()}, abs=1e-9)
+    stl = "--mode" in extra
+    runs = [_sub_runs(tmp_path / "one", stl), _sub_runs(tmp_path / "two", stl)]
+    assert runs[0].keys() == runs[1].keys()
+    for key in runs[0]:
+        a, b = runs[0][key], runs[1][key]
+        for ha, hb in zip(a["history"], b["history"], strict=True):
+            for task in ha["train_loss"]:
+                assert hb["train_loss"][task] == pytest.approx(ha["train_loss"][task], abs=1e-5)
+            assert {t: v["score"] for t, v in hb["tasks"].items()} == pytest.approx(
+                {t: v["score"] for t, v in ha["tasks"].items()}, abs=1e-9)
+        first, last = a["history"][0]["train_loss"], a["history"][-1]["train_loss"]
+        assert sum(last.values()) < sum(first.values())  # it trained: the comparison is not of two idle models
     assert two["test"]["average"] == pytest.approx(one["test"]["average"], abs=1e-9)
-    heads = [torch.load(tmp_path / run / "checkpoint" / "heads.pt") for run in ("one", "two")]
-    assert heads[0].keys() == heads[1].keys()
-    for key in heads[0]:
-        assert torch.allclose(heads[0][key], heads[1][key], atol=1e-5, rtol=0), key
-    first, last = one["history"][0]["train_loss"], one["history"][-1]["train_loss"]
-    assert sum(last.values()) < sum(first.values())  # it trained: the comparison is not of two idle models
+    for sub in _checkpoints(tmp_path / "one", stl):
+        heads = [torch.load(root / sub / "heads.pt") for root in (tmp_path / "one", tmp_path / "two")]
+        assert heads[0].keys() == heads[1].keys()
+        for key in heads[0]:
+            assert torch.allclose(heads[0][key], heads[1][key], atol=1e-5, rtol=0), key
+    if "--gradient-cosine-every" in extra:
+        import pandas as pd
+
+        cos = [pd.read_csv(tmp_path / run / "gradient_cosines.csv") for run in ("one", "two")]
+        assert len(cos[0]) == len(cos[1]) > 0
+        assert np.allclose(cos[0]["cosine"], cos[1]["cosine"], atol=1e-4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["radiology_tasks.yaml", "radiology_reports.csv", "one", "two"])  # nothing else written, no .partial left
+
+
+def _sub_runs(folder: Path, stl: bool) -> dict:
+    """{name: metrics with a history}: the MTL run itself, or each STL task's run."""
+    if not stl:
+        return {"mtl": json.loads((folder / "metrics.json").read_text())}
+    return {p.name: json.loads((p / "metrics.json").read_text()) for p in sorted((folder / "stl").iterdir())}
+
+
+def _checkpoints(folder: Path, stl: bool) -> list[str]:
+    return [f"stl/{p.name}/checkpoint" for p in sorted((folder / "stl").iterdir())] if stl else ["checkpoint"]
+
+
+def test_a_failure_on_rank_0_stops_every_rank(tmp_path, no_dropout_encoder):
+    """Rank 0 cannot take the run folder's lock (held here): it fails with the lock's message and rank 1, told
+    by rank 0, fails too instead of waiting at the next collective; nothing is written."""
+    from mtlcore._io import FolderLock
+
+    shutil.copy(REPO / "examples" / "radiology_tasks.yaml", tmp_path)
+    shutil.copy(REPO / "examples" / "radiology_reports.csv", tmp_path)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "mtlcore",
+           "train", "--tasks", str(tmp_path / "radiology_tasks.yaml"), "--encoder", str(no_dropout_encoder),
+           "--epochs", "1", "--device", "cpu", "--no-progress", "--out", str(out)]
+    with FolderLock(out):
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode != 0
+    assert "is being written by another process" in r.stderr and "rank 0 failed: LockedError" in r.stderr
+    assert not out.exists() and not (tmp_path / "run.partial").exists()
