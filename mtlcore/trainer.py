@@ -216,8 +216,10 @@ class Trainer:
         if self.dist.agree(bool(resume and last and last.exists()), f"the resume checkpoint {last}"):
             state = self._restore(last)
         self.model.train()
-        for cb in self.callbacks:
+        t0 = time.perf_counter()
+        for cb in self.callbacks:  # e.g. the step-0 gradient-cosine record: part of the run's training time
             cb.on_train_begin(self)
+        state["seconds"] += time.perf_counter() - t0
         for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
             t0 = time.perf_counter()
             loss_sum = self._epoch(epoch)
