@@ -111,7 +111,7 @@ class Trainer:
         if cfg.freeze_encoder:
             for p in self.model.encoder.parameters():
                 p.requires_grad_(False)
-        self.step_losses: torch.nn.Module = StepLosses(self.model)
+        self.losses = self.step_losses = StepLosses(self.model)
         if dist.enabled:  # heads of other units (and e.g. an encoder's unused pooler) get no gradient in a step
             self.step_losses = torch.nn.parallel.DistributedDataParallel(
                 self.step_losses, device_ids=[self.device.index] if self.device.type == "cuda" else None,
@@ -154,15 +154,12 @@ class Trainer:
 
     def batch_loss(self, task: str, batch: dict) -> torch.Tensor:
         """Unweighted mean loss of `task` on one collated batch (moved to the device)."""
-        inputs = {k: v for k, v in batch.items() if k != "labels"}
-        out = self.model(task=task, **inputs)
-        return self.model.loss(task, out.logits, batch["labels"])
+        return self.unit_losses([task], batch, {task: batch["labels"]})[task]
 
     def unit_losses(self, tasks: Sequence[str], batch: dict, labels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """{task: unweighted mean loss} of tasks sharing one batch of inputs, from one encoder pass."""
-        inputs = {k: v for k, v in batch.items() if k != "labels"}
-        logits = self.model.forward_tasks(tasks, **inputs)
-        return {t: self.model.loss(t, logits[t], labels[t]) for t in tasks}
+        """{task: unweighted mean loss} of tasks sharing one batch of inputs, from one encoder pass (the training
+        step's `StepLosses`, here not through DDP: for diagnostics and benchmarks)."""
+        return self.losses(tasks, {k: v for k, v in batch.items() if k != "labels"}, labels)
 
     def sample_batch(self, task: str, size: int | None = None, seed: int = 0) -> dict:
         """A random training batch of `task` (on the device), e.g. for gradient diagnostics. Tasks of one input
@@ -313,7 +310,7 @@ class Trainer:
                                       f"(epoch {epoch}): training diverged; lower lr (now {self.cfg.lr}) or check the "
                                       "data, labels and task weights")
         total = self.weighting.combine(losses)
-        (total * (scale / accumulate) if scale != 1.0 or accumulate != 1 else total).backward()
+        (total * (scale / accumulate)).backward()  # x * 1.0 is exact: one process without accumulation is unchanged
         return values
 
     def _callback_keys(self) -> list[str]:

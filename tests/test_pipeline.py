@@ -275,10 +275,6 @@ def test_the_gpu_profile_runs_end_to_end_at_smoke_sizes(tmp_path, monkeypatch):
     failed = {r["notebook"]: r.get("error", "") for r in summary["notebooks"] if r["status"] != "ok"}
     assert rc == 0 and not failed, failed
     assert (results / "report.html").is_file()
-    assert len(summary["notebooks"]) == len(discover_notebooks())
-
-
-def discover_notebooks() -> list:
     from mtlcore.pipeline import discover
 
-    return discover()
+    assert len(summary["notebooks"]) == len(discover())
