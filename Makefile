@@ -32,21 +32,21 @@ test: install  ## unit tests + every notebook at its smallest parameters (nbval-
 	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider
 
 reproduce: install  ## run every notebook at PROFILE (default cpu) into results/$(PROFILE)/; JOBS=2 runs two at a time
-	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --jobs $(JOBS)
+	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --jobs $(JOBS)
 
 notebook: install  ## run one notebook: make notebook NB=notebooks/00_quickstart.py PROFILE=cpu
-	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --only $(NB)
+	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --only $(NB)
 
 wu2020: install  ## the Paper B (Wu, Zhang, Re 2020) notebooks at PROFILE
-	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --jobs $(JOBS) --only notebooks/wu2020/*.py notebooks/wu2020_text/*.py
+	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --jobs $(JOBS) --only notebooks/wu2020/*.py notebooks/wu2020_text/*.py
 
 paper-a: install  ## the Paper A (spine MRI) notebooks at PROFILE
 	@if ls notebooks/paper_a/*.py >/dev/null 2>&1; then \
-	  $(PY) -m mtlcore.pipeline --profile $(PROFILE) --jobs $(JOBS) --only notebooks/paper_a/*.py; \
+	  $(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --jobs $(JOBS) --only notebooks/paper_a/*.py; \
 	else echo "no Paper A notebooks yet: the report lists A-T1 .. A-F4 as 'not run'"; fi
 
 report: install  ## rebuild results/$(PROFILE)/report.{md,html} from existing results
-	$(PY) -m mtlcore.pipeline --profile $(PROFILE) --report-only
+	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --report-only
 
 data-check:  ## verify the vendored data against data/MANIFEST.sha256
 	cd data && sha256sum -c --quiet MANIFEST.sha256 && echo "data: all checksums match"

@@ -4,7 +4,7 @@
 
 Activations of two 7-layer models (embeddings + 6 layers, n examples x 384 features per layer,
 correlated across layers like a real network's) are compared layer by layer (7 x 7 CKA matrix):
-- feature-space: `mtlcore.similarity.CKAAccumulator` fed in minibatches of 1000 rows (O(n d^2) time,
+- feature-space: `mtlcore.analysis.similarity.CKAAccumulator` fed in minibatches of 1000 rows (O(n d^2) time,
   O(d^2) memory per layer pair; what `layerwise_cka` uses);
 - naive: the reference Gram form, CKA = <HKH, HLH> / (||HKH|| ||HLH||) with K = X X^T (n x n), the 7
   centred Gram matrices of model B cached and model A's built one at a time.
@@ -37,7 +37,7 @@ def activations(n: int, d: int, layers: int, seed: int) -> list[torch.Tensor]:
 
 
 def feature_path(xs, ys) -> np.ndarray:
-    from mtlcore.similarity import CKAAccumulator
+    from mtlcore.analysis.similarity import CKAAccumulator
 
     acc = CKAAccumulator()
     for start in range(0, xs[0].shape[0], 1000):
@@ -46,7 +46,7 @@ def feature_path(xs, ys) -> np.ndarray:
 
 
 def naive_path(xs, ys) -> np.ndarray:
-    from mtlcore.similarity import center_gram, gram_linear
+    from mtlcore.analysis.similarity import center_gram, gram_linear
 
     Ls = [center_gram(gram_linear(y)) for y in ys]
     out = np.zeros((len(xs), len(ys)))

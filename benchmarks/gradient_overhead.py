@@ -36,9 +36,9 @@ def main() -> None:
     import torch
 
     from mtlcore import TrainConfig
-    from mtlcore.gradients import GradientCosineCallback
+    from mtlcore.training.callbacks import GradientCosineCallback
     from mtlcore.tasks.lumbar import PATHOLOGIES
-    from mtlcore.train import train
+    from mtlcore.training.runs import train
 
     tasks = [f"radiology/lumbar/{p}" for p in PATHOLOGIES] if args.tasks == "lumbar" else args.tasks.split(",")
     cfg = TrainConfig(tasks=tasks, mode="mtl", encoder=args.encoder, epochs=args.epochs,

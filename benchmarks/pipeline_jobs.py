@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 def run(profile: str, sources: list[str], jobs: int) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MTLCORE_CACHE": str(Path(tmp) / "cache")}
-        cmd = [sys.executable, "-m", "mtlcore.pipeline", "--profile", profile, "--force", "--no-report",
+        cmd = [sys.executable, "-m", "mtlcore.reporting.pipeline", "--profile", profile, "--force", "--no-report",
                "--results", str(Path(tmp) / "results"), "--jobs", str(jobs), "--only", *sources]
         t0 = time.perf_counter()
         done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)

@@ -29,7 +29,7 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from mtlcore import batching  # noqa: E402
+from mtlcore.training import batching  # noqa: E402
 
 
 def _tasks(k: int) -> list[str]:
@@ -51,8 +51,8 @@ def _tasks(k: int) -> list[str]:
 
 def _data(tasks: list[str], encoder: str, n: int):
     from mtlcore import TrainConfig
-    from mtlcore.encoders import load_tokenizer
-    from mtlcore.train import prepare_split
+    from mtlcore.training.encoders import load_tokenizer
+    from mtlcore.training.batching import prepare_split
 
     cfg = TrainConfig(tasks=tasks, encoder=encoder, max_train=n, progress=False, device="cpu")
     tok = load_tokenizer(encoder)
@@ -63,7 +63,7 @@ class StepBench:
     """A shared-input MTL step with k heads on fixed length-grouped batches; `run(steps)` -> seconds per example."""
 
     def __init__(self, k: int, encoder: str, n: int, batch_size: int):
-        from mtlcore.train import Trainer, build_model
+        from mtlcore.training import Trainer, build_model
 
         self.tasks = _tasks(k)
         cfg, self.tok, self.train = _data(self.tasks, encoder, n)
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _single_head(model):
     """An STL model: the same encoder with one head (what each of the k STL models costs per pass)."""
-    from mtlcore.models import MultiTaskModel
+    from mtlcore.training.models import MultiTaskModel
 
     return MultiTaskModel(model.encoder, model.tasks[:1], model.pooling, model.dropout.p)
 

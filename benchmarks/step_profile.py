@@ -21,9 +21,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main() -> None:
     from mtlcore import TrainConfig, batching
-    from mtlcore.encoders import load_tokenizer
+    from mtlcore.training.encoders import load_tokenizer
     from mtlcore.tasks.lumbar import PATHOLOGIES
-    from mtlcore.train import Trainer, build_model, prepare_data
+    from mtlcore.training import Trainer, build_model
+    from mtlcore.training.batching import prepare_data
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--setting", choices=["multi", "single"], default="multi")

@@ -29,8 +29,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def mtlcore_throughput(cfg) -> float:
-    from mtlcore.encoders import load_tokenizer
-    from mtlcore.train import Trainer, build_model, prepare_data
+    from mtlcore.training.encoders import load_tokenizer
+    from mtlcore.training import Trainer, build_model
+    from mtlcore.training.batching import prepare_data
 
     tok = load_tokenizer(cfg.encoder)
     train, dev = prepare_data(cfg, tok)
@@ -72,8 +73,9 @@ class _LossModel(torch.nn.Module):
 def hf_trainer_throughput(cfg, group_by_length: bool = False) -> float:
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
-    from mtlcore.encoders import load_tokenizer
-    from mtlcore.train import build_model, prepare_data
+    from mtlcore.training.encoders import load_tokenizer
+    from mtlcore.training import build_model
+    from mtlcore.training.batching import prepare_data
 
     tok = load_tokenizer(cfg.encoder)
     train, _ = prepare_data(cfg, tok)
@@ -102,7 +104,7 @@ def measure(cfg, rounds: int, label: str) -> dict[str, float]:
     """Alternating rounds of the three arms on `cfg`; prints and returns the medians (examples/second)."""
     import statistics
 
-    arms = {"mtlcore.train": lambda: mtlcore_throughput(cfg),
+    arms = {"mtlcore.training.runs": lambda: mtlcore_throughput(cfg),
             "transformers.Trainer": lambda: hf_trainer_throughput(cfg),
             "Trainer, group_by_length": lambda: hf_trainer_throughput(cfg, group_by_length=True)}
     speeds: dict[str, list[float]] = {name: [] for name in arms}
@@ -113,9 +115,9 @@ def measure(cfg, rounds: int, label: str) -> dict[str, float]:
     med = {n: statistics.median(v) for n, v in speeds.items()}
     for n, v in med.items():
         print(f"[{label}] {n:26s}: {v:8.1f} examples/s (median of {rounds})")
-    print(f"[{label}] ratio mtlcore / Trainer                  : {med['mtlcore.train'] / med['transformers.Trainer']:6.2f}")
+    print(f"[{label}] ratio mtlcore / Trainer                  : {med['mtlcore.training.runs'] / med['transformers.Trainer']:6.2f}")
     print(f"[{label}] ratio mtlcore / Trainer, group_by_length : "
-          f"{med['mtlcore.train'] / med['Trainer, group_by_length']:6.2f}", flush=True)
+          f"{med['mtlcore.training.runs'] / med['Trainer, group_by_length']:6.2f}", flush=True)
     return med
 
 

@@ -1,22 +1,29 @@
 """mtlcore: multi-task learning with transformers, and the analyses that explain when it works.
 
-Public API (one concept per module): `data` (task registry), `encoders`, `models`, `train`,
-`weighting`, `metrics`, `config`; the analyses `similarity` (CKA), `gradients` (task-gradient
-cosines) and `wzr` (Wu, Zhang & Re 2020: covariance similarity, SVD task weights, alignment).
+The package in layers, each importing only the ones below it (`tests/test_layout.py` checks this):
+
+    papers/     the two papers' experiments (paper_a, wu2020/, selection)
+    reporting/  cache, verdicts, claims, report, pipeline
+    training/   config, encoders, models (+ adapters, alignment), batching, weighting, trainer, runs
+    tasks/      the task registry and the task families (GLUE, SentEval, radiology, users' files)
+    analysis/   metrics, similarity (CKA), gradients (cosines), covariance (Wu et al.'s eq. 5, Alg. 2)
+    _io, provenance   atomic writes, locks, seeds; where a result came from
+
+The common names are re-exported here: `from mtlcore import TrainConfig, train, cached_train, verdicts`.
 """
 from ._io import atomic_save_figure as save_figure, atomic_write_csv as write_csv, repo_path
-from .config import ConfigError, TrainConfig
+from .analysis import (CKAAccumulator, GradientCosines, covariance_similarity, layerwise_cka, linear_cka, rbf_cka,
+                       svd_task_weights, task_gradient_cosines)
 from .tasks import DataError, TaskSpec, UnknownTaskError, get_task, load_task, register_task, task_table
-from .encoders import EncoderError, load_encoder
-from .models import MultiTaskModel
-from .gradients import GradientCosineCallback, GradientCosines, task_gradient_cosines
-from .similarity import CKAAccumulator, layerwise_cka, linear_cka, rbf_cka
-from .train import Callback, RunResult, Trainer, train
-from .wzr import AlignmentModule, add_alignment, covariance_similarity, svd_task_weights
+from .training import (AlignmentModule, Callback, ConfigError, EncoderError, GradientCosineCallback, MultiTaskModel,
+                       RunResult, TrainConfig, Trainer, add_alignment, load_encoder, load_tokenizer, train)
+from .reporting import cached_result, cached_train, record_claim, verdicts
+from .papers import best_on_dev
 
 __version__ = "0.1.0"
-__all__ = ["AlignmentModule", "CKAAccumulator", "GradientCosineCallback", "GradientCosines", "add_alignment",
-           "covariance_similarity", "layerwise_cka", "linear_cka", "rbf_cka", "svd_task_weights",
-           "task_gradient_cosines", "Callback", "ConfigError", "DataError", "EncoderError", "MultiTaskModel", "RunResult", "TaskSpec",
-           "TrainConfig", "Trainer", "UnknownTaskError", "get_task", "load_encoder", "load_task", "register_task",
-           "repo_path", "save_figure", "task_table", "train", "write_csv"]
+__all__ = ["AlignmentModule", "CKAAccumulator", "Callback", "ConfigError", "DataError", "EncoderError",
+           "GradientCosineCallback", "GradientCosines", "MultiTaskModel", "RunResult", "TaskSpec", "TrainConfig",
+           "Trainer", "UnknownTaskError", "add_alignment", "best_on_dev", "cached_result", "cached_train",
+           "covariance_similarity", "get_task", "layerwise_cka", "linear_cka", "load_encoder", "load_task",
+           "load_tokenizer", "rbf_cka", "record_claim", "register_task", "repo_path", "save_figure",
+           "svd_task_weights", "task_gradient_cosines", "task_table", "train", "verdicts", "write_csv"]

@@ -16,11 +16,11 @@ import dataclasses
 import json
 import sys
 
-from . import distributed
+from .training import distributed
 from ._io import LockedError
-from .config import ConfigError, TrainConfig
+from .training.config import ConfigError, TrainConfig
 from .tasks import DataError, UnknownTaskError
-from .encoders import EncoderError
+from .training.encoders import EncoderError
 
 # flags of `train`: every TrainConfig field, spelled with dashes
 _BOOL = {f.name for f in dataclasses.fields(TrainConfig) if f.type in ("bool", bool)}
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .train import DivergenceError
+    from .training.trainer import DivergenceError
 
     args = _parser().parse_args(argv)
     try:
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             with pd.option_context("display.width", 200, "display.max_colwidth", 80):
                 print(task_table().to_string(index=False))
             return 0
-        from .train import train
+        from .training.runs import train
 
         base = TrainConfig.from_yaml(args.config).to_dict() if args.config else {}
         flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)

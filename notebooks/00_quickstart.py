@@ -33,8 +33,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from mtlcore import TrainConfig, repo_path, save_figure, write_csv
-from mtlcore.cache import cached_train
+from mtlcore import TrainConfig, cached_train, repo_path, save_figure, write_csv
 
 out = repo_path(results_dir)
 cfg = TrainConfig.from_dict({**train, "tasks": tasks, "save_checkpoint": False}, source="parameters")

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from mtlcore import TrainConfig, train
-from mtlcore.adapters import add_adapters, adapter_state_dict, parameter_summary
-from mtlcore.encoders import load_encoder
-from mtlcore.models import MultiTaskModel
+from mtlcore.training.adapters import add_adapters, adapter_state_dict, parameter_summary
+from mtlcore.training.encoders import load_encoder
+from mtlcore.training.models import MultiTaskModel
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
-from mtlcore.config import ConfigError, TrainConfig
-from mtlcore.weighting import FixedWeighting, make_weighting
+from mtlcore.training.config import ConfigError, TrainConfig
+from mtlcore.training.weighting import FixedWeighting, make_weighting
 import torch
 
 

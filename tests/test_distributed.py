@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from mtlcore.distributed import DistContext, shard
+from mtlcore.training.distributed import DistContext, shard
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ def test_shard_splits_a_batch_and_scales_to_the_global_mean():
 def no_dropout_encoder(tmp_path_factory) -> Path:
     from transformers import BertModel
 
-    from mtlcore.encoders import load_tokenizer, tiny_config
+    from mtlcore.training.encoders import load_tokenizer, tiny_config
 
     folder = tmp_path_factory.mktemp("encoder")
     tok = load_tokenizer("tiny-bert")

@@ -19,8 +19,8 @@ import yaml
 
 from mtlcore import Callback, TrainConfig, train
 from mtlcore._io import FolderLock, LockedError
-from mtlcore.config import ConfigError
-from mtlcore.train import DivergenceError
+from mtlcore.training.config import ConfigError
+from mtlcore.training.trainer import DivergenceError
 
 # a small real task with the random 2-layer encoder: a CLI run takes a few seconds
 SMALL = ["--tasks", "glue/rte", "--encoder", "tiny-bert", "--max-train", "64", "--max-eval", "32", "--no-progress"]
@@ -107,7 +107,7 @@ class CountStarts(Callback):
 def test_two_users_of_one_cache_entry_train_it_once(tiny_cfg, tmp_path, monkeypatch):
     import threading
 
-    from mtlcore.cache import cached_train
+    from mtlcore import cached_train
 
     monkeypatch.setenv("MTLCORE_CACHE", str(tmp_path))
     counter, results = CountStarts(), []

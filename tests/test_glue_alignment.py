@@ -1,4 +1,4 @@
-"""Alg. 1 on GLUE task sets (`mtlcore.glue_alignment`, B-F5a): held-out variants and the two-phase schedule."""
+"""Alg. 1 on GLUE task sets (`mtlcore.papers.wu2020.glue_alignment`, B-F5a): held-out variants and the two-phase schedule."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mtlcore import TrainConfig
-from mtlcore import glue_alignment as G
+from mtlcore.papers.wu2020 import glue_alignment as G
 from mtlcore.tasks import load_task
 
 
@@ -24,8 +24,8 @@ def test_alg1_arms_share_phase_one_and_are_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("MTLCORE_CACHE", str(tmp_path))
     base = TrainConfig(encoder="tiny-bert", max_train=16, max_eval=16, epochs=1, batch_size=8, progress=False)
     tasks = ("glue/rte", "glue/mrpc")
-    from mtlcore import trainer as T
-    from mtlcore.models import MultiTaskModel
+    from mtlcore.training import trainer as T
+    from mtlcore.training.models import MultiTaskModel
 
     starts = []
     real_init = T.Trainer.__init__
@@ -56,7 +56,7 @@ def test_alg1_arms_share_phase_one_and_are_cached(tmp_path, monkeypatch):
 
 
 def _phase1_folder(base, tasks):
-    from mtlcore.cache import cached_train
-    from mtlcore.train import run_checkpoint
+    from mtlcore import cached_train
+    from mtlcore.training.runs import run_checkpoint
 
     return run_checkpoint(cached_train(G.phase1_config(base, tasks, 0)).folder)

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from mtlcore import train
-from mtlcore.gradients import GradientCosineCallback, layer_group, task_gradient_cosines
+from mtlcore.analysis.gradients import layer_group, task_gradient_cosines
+from mtlcore.training.callbacks import GradientCosineCallback
 
 
 class SharedLinear(nn.Module):

@@ -3,7 +3,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 from sklearn import metrics as skm
 
-from mtlcore.metrics import accuracy, f1, macro_f1, mcc, pearson, roc_auc, spearman, task_metrics, task_score
+from mtlcore.analysis.metrics import accuracy, f1, macro_f1, mcc, pearson, roc_auc, spearman, task_metrics, task_score
 
 rng = np.random.default_rng(0)
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from mtlcore.batching import collate, encode, length_grouped_batches, task_schedule
+from mtlcore.training.batching import collate, encode, length_grouped_batches, task_schedule
 from mtlcore.tasks import get_task, load_task
-from mtlcore.encoders import EncoderError, load_encoder
-from mtlcore.models import MultiTaskModel, pool
+from mtlcore.training.encoders import EncoderError, load_encoder
+from mtlcore.training.models import MultiTaskModel, pool
 
 
 @pytest.fixture(scope="module")

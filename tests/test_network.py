@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-LOAD = ("from mtlcore.encoders import load_encoder\n"
+LOAD = ("from mtlcore.training.encoders import load_encoder\n"
         "try:\n    load_encoder('nobody-here/no-such-model')\nexcept Exception as e:\n"
         "    print(type(e).__name__, e)\n")
 

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mtlcore.data import SPLIT_SEED, DataError, data_root
+from mtlcore.tasks import SPLIT_SEED, DataError, data_root
 from mtlcore.tasks.openi import (CHEXPERT_NAMES, XML_RELPATH, chexpert_labels, finding_counts, parse_openi,
                                  presence_labels, severity_task, split_reports, top_findings)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mtlcore import TrainConfig
-from mtlcore.paper_a import (base_config, family_config, gradient_cosines, layer_cka, layer_names, pair_config,
+from mtlcore.papers.paper_a import (base_config, family_config, gradient_cosines, layer_cka, layer_names, pair_config,
                              paired_differences, representations, summary_table, group_gap)
 from mtlcore.tasks import Examples, TaskSpec, register_task
 
@@ -65,8 +65,8 @@ def test_layer_cka_is_one_on_itself_and_matches_its_diagonal():
 
 
 def test_layer_features_are_pooled_hidden_states_in_input_order(base):
-    from mtlcore.encoders import load_tokenizer
-    from mtlcore.train import build_model
+    from mtlcore.training.encoders import load_tokenizer
+    from mtlcore.training import build_model
 
     model, tok = build_model(base.replace(tasks=TASKS), TASKS)
     texts = ["a short one", "a much longer text than the first one here", "mid length text"]
@@ -90,7 +90,7 @@ def test_representations_are_computed_once_and_read_back(base, monkeypatch):
     cfg = family_config(base, "stl", TASKS, 0)
     first = representations(cfg, TASKS[0], task=TASKS[1])
     assert first.shape[1] == 40  # the test split of the inputs task
-    from mtlcore import models
+    from mtlcore.training import models
 
     def refuse(*a, **k):
         raise AssertionError("the stored representations should be read, not recomputed")
@@ -113,7 +113,7 @@ def test_an_stl_model_is_more_like_itself_than_like_another_seed(base):
 
 
 def test_gradient_cosines_of_a_tracked_run_and_its_timing(base):
-    from mtlcore.cache import cached_train
+    from mtlcore import cached_train
 
     cfg = pair_config(base, TASKS, 0)
     table = gradient_cosines(cfg)
@@ -128,7 +128,7 @@ def test_gradient_cosines_of_a_tracked_run_and_its_timing(base):
 
 
 def test_group_gap_is_mtl_minus_stl_test_score_in_points(base):
-    from mtlcore.cache import cached_train
+    from mtlcore import cached_train
 
     gaps = group_gap(base, TASKS, {t: TASKS for t in TASKS}, 0)
     mtl = cached_train(pair_config(base, TASKS, 0)).metrics["test"]["tasks"]

@@ -1,13 +1,14 @@
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from mtlcore.cache import cache_key, cached_train
-from mtlcore.claims import record_claim, verdict
-from mtlcore.config import ConfigError, Profile
-from mtlcore.pipeline import main as pipeline
-from mtlcore.report import ITEMS, write_report
+from mtlcore.reporting.cache import cache_key, cached_train
+from mtlcore.reporting.claims import record_claim, verdict
+from mtlcore.training.config import ConfigError, Profile
+from mtlcore.reporting.pipeline import main as pipeline
+from mtlcore.reporting.report import ITEMS, write_report
 
 NB_HEADER = "# %% tags=[\"parameters\"]\nprofile = 'x'\nresults_dir = 'r'\nvalue = 1\n\n# %%\n"
 
@@ -87,7 +88,7 @@ def test_notebook_defaults_are_the_smoke_profile():
     import jupytext
     import papermill as pm
 
-    from mtlcore.pipeline import discover, load_profile, notebook_name
+    from mtlcore.reporting.pipeline import discover, load_profile, notebook_name
 
     smoke = load_profile("smoke")
     for source in discover():
@@ -111,7 +112,7 @@ def test_edited_data_reruns_exactly_the_notebooks_that_read_it(tmp_path, monkeyp
     data = tmp_path / "data"
     shutil.copytree(REPO_ROOT / "data/senteval/CR", data / "senteval/CR")
     monkeypatch.setenv("MTLCORE_DATA", str(data))
-    reader = _notebook(tmp_path / "reader.py", "from mtlcore.data import load_task\nprint(len(load_task('senteval/cr')['train']))\n")
+    reader = _notebook(tmp_path / "reader.py", "from mtlcore.tasks import load_task\nprint(len(load_task('senteval/cr')['train']))\n")
     other = _notebook(tmp_path / "other.py", "print(value)\n")
     profile, results = tmp_path / "p.yaml", tmp_path / "res"
     profile.write_text("name: p\n")
@@ -144,8 +145,50 @@ def test_training_cache_key_includes_the_thread_count(tiny_cfg):
     assert cache_key(tiny_cfg.replace(device="cpu")) == key  # 'auto' resolves to cpu here: same numbers
 
 
+def test_training_code_hash_ignores_docstrings_comments_and_moves_but_not_code(tmp_path):
+    """The training cache key's code part (`code_version`): what decides the numbers, not where it lives."""
+    import shutil
+
+    import mtlcore
+    from mtlcore.reporting.cache import TRAINING_CODE, code_modules, code_version
+
+    root = tmp_path / "mtlcore"
+    shutil.copytree(Path(mtlcore.__file__).parent, root, ignore=shutil.ignore_patterns("__pycache__"))
+    assert code_version(TRAINING_CODE, str(root)) == code_version(TRAINING_CODE)  # the copy hashes as the original
+    base = code_version(TRAINING_CODE, str(root))
+    models = root / "training" / "models.py"
+    src = models.read_text()
+
+    def edited(path, old, new):
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new, 1))
+        code_version.cache_clear()
+        return code_version(TRAINING_CODE, str(root))
+
+    # a docstring and a comment: same key
+    assert edited(models, '"""Cross-entropy (classification)', '"""The loss. Cross-entropy (classification)') == base
+    assert edited(models, "        kind = self.specs[task].kind\n", "        kind = self.specs[task].kind  # a comment\n") == base
+    # a module moved to another folder, its importers updated: same key
+    shutil.move(root / "training" / "weighting.py", root / "analysis" / "weighting.py")
+    edited(root / "training" / "trainer.py", "from .weighting import", "from ..analysis.weighting import")
+    assert edited(root / "training" / "config.py", "from .weighting import", "from ..analysis.weighting import") == base
+    assert "analysis.weighting" in code_modules(TRAINING_CODE, root)
+    # the loss itself: a new key
+    models.write_text(src)
+    code_version.cache_clear()
+    assert code_version(TRAINING_CODE, str(root)) == base
+    assert edited(models, "return F.cross_entropy(logits, labels)",
+                  "return F.cross_entropy(logits, labels, label_smoothing=0.1)") != base
+    # a module training never imports (a paper's) changes no training key; the reporting cache is not code
+    code_version.cache_clear()
+    assert "papers.wu2020.sentiment" not in code_modules(TRAINING_CODE, root)
+    assert "reporting.cache" not in code_modules(("papers.wu2020.sentiment",), root)
+    code_version.cache_clear()
+
+
 def test_report_never_shows_an_old_verdict_for_a_failed_or_unfinished_notebook(tmp_path, monkeypatch):
-    from mtlcore.pipeline import update_summary
+    from mtlcore.reporting.pipeline import update_summary
 
     monkeypatch.setenv("MTLCORE_NOTEBOOK", "wu2020/b_f2_toy")
     record_claim(tmp_path, "B-F2", "paper says", "old numbers", {"x": True}, ["wu2020/fig.png"])
@@ -169,7 +212,7 @@ def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
     slow = _notebook(tmp_path / "slow.py", "import time\ntime.sleep(120)\n")
     profile, results = tmp_path / "p.yaml", tmp_path / "res"
     profile.write_text("name: p\n")
-    proc = subprocess.Popen([sys.executable, "-m", "mtlcore.pipeline", "--profile", str(profile), "--only", str(slow),
+    proc = subprocess.Popen([sys.executable, "-m", "mtlcore.reporting.pipeline", "--profile", str(profile), "--only", str(slow),
                              "--results", str(results)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import time
 
@@ -186,7 +229,7 @@ def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
 def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path):
     """--jobs 2: both notebooks run (each in its own process, with its share of the threads), a failing one is
     reported without stopping the other, the summary keeps both and the exit code is 1."""
-    from mtlcore.pipeline import thread_share
+    from mtlcore.reporting.pipeline import thread_share
 
     assert thread_share(2, cores=2) == 1 and thread_share(3, cores=16) == 5 and thread_share(4, cores=2) == 1
     good = _notebook(tmp_path / "good.py", "import os\nprint('threads', os.environ.get('OMP_NUM_THREADS'))\n")
@@ -211,8 +254,8 @@ def test_every_profile_entry_names_a_notebook_and_only_its_declared_parameters(n
     """A typo in cpu.yaml / gpu.yaml (a notebook or parameter name) fails here, not an hour into a run."""
     import papermill as pm
 
-    from mtlcore.config import TrainConfig
-    from mtlcore.pipeline import discover, load_profile, notebook_name
+    from mtlcore.training.config import TrainConfig
+    from mtlcore.reporting.pipeline import discover, load_profile, notebook_name
 
     profile = load_profile(name)
     declared = {notebook_name(s): set(pm.inspect_notebook(str(s.with_suffix(".ipynb")))) for s in discover()}
@@ -223,7 +266,7 @@ def test_every_profile_entry_names_a_notebook_and_only_its_declared_parameters(n
         if "train" in injected:
             TrainConfig.from_dict(injected["train"], source=f"{name}.yaml {nb}")   # validated as TrainConfig fields
         if "sentiment" in injected:
-            from mtlcore.sentiment import SentimentConfig
+            from mtlcore.papers.wu2020.sentiment import SentimentConfig
 
             SentimentConfig(**injected["sentiment"])
 
@@ -251,7 +294,7 @@ GPU_AT_SMOKE_SIZES = {
 
 
 def gpu_at_smoke_sizes() -> "Profile":
-    from mtlcore.pipeline import load_profile
+    from mtlcore.reporting.pipeline import load_profile
 
     gpu = load_profile("gpu")
     notebooks = {name: {**params, **GPU_AT_SMOKE_SIZES.get(name, {})} for name, params in gpu.notebooks.items()}
@@ -275,6 +318,6 @@ def test_the_gpu_profile_runs_end_to_end_at_smoke_sizes(tmp_path, monkeypatch):
     failed = {r["notebook"]: r.get("error", "") for r in summary["notebooks"] if r["status"] != "ok"}
     assert rc == 0 and not failed, failed
     assert (results / "report.html").is_file()
-    from mtlcore.pipeline import discover
+    from mtlcore.reporting.pipeline import discover
 
     assert len(summary["notebooks"]) == len(discover())

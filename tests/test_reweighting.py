@@ -1,13 +1,13 @@
-"""Alg. 2 on tasks sharing inputs (`mtlcore.reweighting`, B-T1): label corruption, weights, the weighted model,
+"""Alg. 2 on tasks sharing inputs (`mtlcore.papers.wu2020.reweighting`, B-T1): label corruption, weights, the weighted model,
 the frozen features and the noisy-pair ablation."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mtlcore import reweighting as R
+from mtlcore.papers.wu2020 import reweighting as R
 from mtlcore.tasks import Examples, TaskSpec, register_task
-from mtlcore.wzr import svd_task_weights
+from mtlcore.analysis.covariance import svd_task_weights
 
 
 def _data(n=(300, 100, 100), d=12, seed=0):
@@ -94,7 +94,7 @@ def test_frozen_features_are_cached(tmp_path, monkeypatch):
 
 
 def test_best_on_dev_prefers_the_smaller_of_ties_and_ignores_nan():
-    from mtlcore.selection import best_on_dev
+    from mtlcore import best_on_dev
 
     assert best_on_dev({200: 0.8, 5: 0.8, 100: 0.7}) == 5
     assert best_on_dev({1: float("nan"), 3: 0.1}) == 3

@@ -1,4 +1,4 @@
-"""The sentiment models of Wu et al.'s Sec. 3 (`mtlcore.sentiment`): LSTM STL/MTL training, Alg. 1's alignment
+"""The sentiment models of Wu et al.'s Sec. 3 (`mtlcore.papers.wu2020.sentiment`): LSTM STL/MTL training, Alg. 1's alignment
 module and schedule, the transfer variant, eq. 5 on the embeddings, and bad input."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mtlcore import sentiment as S
+from mtlcore.papers.wu2020 import sentiment as S
 
 TASKS = ("test/words", "test/flipped")
 

@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from mtlcore import TrainConfig, train
-from mtlcore.encoders import load_tokenizer
+from mtlcore.training.encoders import load_tokenizer
 from mtlcore.tasks import DataError, Examples, TaskSpec, register_task
-from mtlcore.train import Trainer, build_model, input_units, prepare_split
-from mtlcore import batching
+from mtlcore.training import Trainer, build_model
+from mtlcore.training.batching import input_units, prepare_split
+from mtlcore.training import batching
 
 TASKS = ["test/sentiment", "test/length"]
 

@@ -3,9 +3,9 @@ import pytest
 import torch
 from scipy.stats import ortho_group
 
-from mtlcore.encoders import load_encoder
-from mtlcore.models import MultiTaskModel
-from mtlcore.similarity import (CKAAccumulator, gram_cka, gram_linear, layer_activations, layerwise_cka, linear_cka,
+from mtlcore.training.encoders import load_encoder
+from mtlcore.training.models import MultiTaskModel
+from mtlcore.analysis.similarity import (CKAAccumulator, gram_cka, gram_linear, layer_activations, layerwise_cka, linear_cka,
                                 rbf_cka)
 
 rng = np.random.default_rng(0)
@@ -118,7 +118,7 @@ def _accumulate(X, Y):
 @pytest.mark.parametrize("path", sorted(CKA_PATHS))
 @pytest.mark.parametrize("constant", [0.0, 1.0, 0.1, 3.3, 1e6])
 def test_constant_layer_gives_nan_with_a_warning_on_every_path(path, constant):
-    from mtlcore.similarity import ConstantLayerWarning
+    from mtlcore.analysis.similarity import ConstantLayerWarning
 
     X = np.random.default_rng(0).normal(size=(40, 6))
     C = np.full((40, 6), constant)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from mtlcore.theory import (covariance_factor, eq4_objective, eq4_r1, fit_shared, labels, mtl_linear, ols,
+from mtlcore.papers.wu2020.theory import (covariance_factor, eq4_objective, eq4_r1, fit_shared, labels, mtl_linear, ols,
                             parameters_with_angle, predict, prop3_subspace, random_orthogonal, sample_inputs)
-from mtlcore.transfer import capacity_sweep, principal_angle_sine, reweighting_demo, source_transfer, toy_transfer
+from mtlcore.papers.wu2020.transfer import capacity_sweep, principal_angle_sine, reweighting_demo, source_transfer, toy_transfer
 
 rng = np.random.default_rng(0)
 
@@ -85,7 +85,7 @@ def test_identical_noiseless_tasks_transfer_perfectly():
 
 
 def test_toy_tasks_have_equal_counts_and_one_boundary_for_tasks_2_and_3():
-    from mtlcore.transfer import toy_tasks
+    from mtlcore.papers.wu2020.transfer import toy_tasks
 
     t = toy_tasks(np.random.default_rng(4), m=30, flip=0.2, angle=15.0, cluster_angle=60.0)
     assert {len(t[k][1]) for k in ("task 1", "task 2", "task 3")} == {30}

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from mtlcore import Callback, train
-from mtlcore.train import Trainer, build_model, prepare_data
-from mtlcore.encoders import load_tokenizer
+from mtlcore.training import Trainer, build_model
+from mtlcore.training.batching import prepare_data
+from mtlcore.training.encoders import load_tokenizer
 
 
 def test_tiny_mtl_run_lowers_the_training_loss(tiny_cfg):
@@ -83,7 +84,7 @@ def test_bf16_autocast_trains_in_bfloat16_and_keeps_fp32_weights(tiny_cfg):
     """precision: bf16 runs the training forward pass under bfloat16 autocast (the encoder's matmuls produce
     bfloat16), keeps the weights fp32, and the tiny task is still learnt; fp32 never sees bfloat16."""
     from mtlcore import TrainConfig
-    from mtlcore.config import ConfigError
+    from mtlcore.training.config import ConfigError
 
     seen = {}
 
@@ -116,7 +117,7 @@ def test_gradient_accumulation_steps_on_the_mean_gradient_of_its_batches(tiny_cf
 
     import numpy as np
 
-    from mtlcore import batching
+    from mtlcore.training import batching
 
     cfg = tiny_cfg.replace(tasks=["test/words"], epochs=1, batch_size=8, grad_accumulation=3, grad_clip=0.0,
                            dropout=0.0)

@@ -118,9 +118,9 @@ def test_a_f4_correlations_partly_and_minimum_groups():
 
 
 def test_a_verdict_recorded_as_a_claim_reaches_the_report(tmp_path):
-    from mtlcore.claims import load_claims, record_claim
-    from mtlcore.config import Profile
-    from mtlcore.report import write_report
+    from mtlcore.reporting.claims import load_claims, record_claim
+    from mtlcore.training.config import Profile
+    from mtlcore.reporting.report import write_report
 
     decided = v.a0_t1([0.2, 0.1, 0.3], [-1.0, 3.0, -0.5])
     assert decided.verdict == "inconclusive"

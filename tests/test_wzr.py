@@ -4,9 +4,10 @@ import torch
 from scipy.stats import ortho_group
 
 from mtlcore import train
-from mtlcore.encoders import load_encoder
-from mtlcore.models import MultiTaskModel
-from mtlcore.wzr import add_alignment, covariance_similarity, svd_task_weights, weights_for
+from mtlcore.training.encoders import load_encoder
+from mtlcore.training.models import MultiTaskModel
+from mtlcore.analysis.covariance import covariance_similarity, svd_task_weights, weights_for
+from mtlcore.training.alignment import add_alignment
 
 rng = np.random.default_rng(0)
 
@@ -92,7 +93,8 @@ def test_alg1_schedule_trains_only_alignment_and_heads(tiny_cfg):
 
 
 def test_alignment_matrices_get_no_weight_decay_and_their_own_learning_rate(tiny_cfg):
-    from mtlcore.train import Trainer, build_model, prepare_data
+    from mtlcore.training import Trainer, build_model
+    from mtlcore.training.batching import prepare_data
 
     cfg = tiny_cfg.replace(alignment=True, alignment_lr=0.5, weight_decay=0.3)
     model, tok = build_model(cfg, cfg.tasks)

@@ -7,13 +7,10 @@
 - `openi`: the Open-i chest X-ray report archive (text, MeSH findings, CheXpert-style labels).
 - `radiology`: the `radiology/lumbar/*` and `radiology/openi/*` tasks built from those two.
 - `user`: users' own task files (CSV / TSV / JSONL declared by a YAML spec).
-
-Everything documented as `mtlcore.data.X` before this package existed is importable from here
-(and still from `mtlcore.data`).
 """
 from .registry import (DEV_FRACTION, KINDS, SPLIT_SEED, TASKS, DataError, Examples, TaskSpec, UnknownTaskError,
                        check_splits, data_root, get_task, group_split, load_task, note_read, register_task,
-                       stratified_split, task_table)
+                       stratified_split, task_key, task_table)
 from .readers import read_glue_tsv, read_labelled_lines, read_lines, read_sst_fine, read_text, read_trec, read_tsv
 from .benchmarks import download_official
 from .radiology import register_lumbar_tasks, register_openi_tasks
@@ -25,4 +22,4 @@ register_openi_tasks()
 __all__ = ["DEV_FRACTION", "KINDS", "SPLIT_SEED", "TASKS", "DataError", "Examples", "TaskSpec", "UnknownTaskError",
            "check_splits", "data_root", "download_official", "get_task", "group_split", "load_task", "note_read",
            "read_glue_tsv", "read_labelled_lines", "read_lines", "read_sst_fine", "read_text", "read_trec", "read_tsv",
-           "register_task", "stratified_split", "task_table", "load_task_file", "register_task_file", "shared_input_group"]
+           "register_task", "stratified_split", "task_key", "task_table", "load_task_file", "register_task_file", "shared_input_group"]

@@ -44,6 +44,12 @@ class UnknownTaskError(KeyError):
         return self.args[0]
 
 
+
+def task_key(task: str) -> str:
+    """A task name as an identifier without '/' or '.' (torch ModuleDict keys, run sub-folders)."""
+    return task.replace("/", "__").replace(".", "_")
+
+
 @dataclass
 class Examples:
     """One split of one task.
@@ -72,7 +78,7 @@ class Examples:
 class TaskSpec:
     """What the trainer needs to know about a task.
 
-    metrics: metric names (see `mtlcore.metrics`); the task score is their mean (GLUE style) and
+    metrics: metric names (see `mtlcore.analysis.metrics`); the task score is their mean (GLUE style) and
     the first one is the primary metric.
     label_names: class names for classification / multi-label tasks, None for regression.
     """

@@ -59,7 +59,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import yaml
 
-from ..metrics import METRICS
+from ..analysis.metrics import METRICS
 from .registry import (KINDS, SPLIT_SEED, TASKS, DataError, Examples, TaskSpec, check_splits, group_split,
                        note_read, register_task)
 

@@ -35,10 +35,8 @@ gradient_every = 1                # as in A-T1, whose cached MTL model (seed 0) 
 # %%
 import matplotlib.pyplot as plt
 
-from mtlcore import repo_path, save_figure
-from mtlcore.cache import cached_train
-from mtlcore.encoders import load_tokenizer
-from mtlcore.paper_a import base_config, family_config
+from mtlcore import cached_train, load_tokenizer, repo_path, save_figure
+from mtlcore.papers.paper_a import base_config, family_config
 from mtlcore.tasks import data_root, get_task
 from mtlcore.tasks.lumbar import LEVELS, PATHOLOGIES
 from mtlcore.tasks.radiology import grade_class, lumbar_examples, lumbar_parses

@@ -22,7 +22,7 @@
 # (positive cosine), so a step for one task also helps the others. Here: every `gradient_every` steps
 # of MTL training (and at step 0), one fresh training batch per task, dropout off, gives each task's
 # gradient on the shared encoder; their cosines, overall (all shared parameters) and per layer group
-# (embeddings, layer_1 .. layer_L), are recorded (`mtlcore.gradients`).
+# (embeddings, layer_1 .. layer_L), are recorded (`mtlcore.analysis.gradients`).
 #
 # - **radiology pairs**: the MTL models of A-T1 (all lumbar tasks, all Open-i tasks; the same
 #   cached runs), every pair of their tasks;
@@ -51,11 +51,8 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.cache import cached_train
-from mtlcore.claims import record_claim
-from mtlcore.paper_a import base_config, family_config, gradient_cosines, pair_config
+from mtlcore import cached_train, record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.paper_a import base_config, family_config, gradient_cosines, pair_config
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)

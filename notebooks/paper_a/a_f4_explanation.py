@@ -57,10 +57,8 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.paper_a import base_config, corpus_features, gradient_cosines, layer_cka, pair_config, group_gap
+from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.paper_a import base_config, corpus_features, gradient_cosines, layer_cka, pair_config, group_gap
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)

@@ -43,10 +43,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.paper_a import base_config, efficiency, family_scores, paired_differences, summary_table
+from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.paper_a import base_config, efficiency, family_scores, paired_differences, summary_table
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)

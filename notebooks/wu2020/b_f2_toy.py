@@ -45,10 +45,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.transfer import toy_transfer
+from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.transfer import toy_transfer
 
 out = repo_path(results_dir) / "wu2020"
 table, example = toy_transfer(range(n_seeds), samples, flip=flip, angle=angle, cluster_angle=cluster_angle)

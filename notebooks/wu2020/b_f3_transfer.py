@@ -54,10 +54,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.transfer import SOURCES, source_transfer
+from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.transfer import SOURCES, source_transfer
 
 out = repo_path(results_dir) / "wu2020"
 moderate = [d, 3 * d, 10 * d]

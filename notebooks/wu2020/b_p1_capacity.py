@@ -44,10 +44,8 @@ restarts = 5                      # random starts of the solver per fit (the bes
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.transfer import capacity_sweep
+from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.transfer import capacity_sweep
 
 out = repo_path(results_dir) / "wu2020"
 table = capacity_sweep(k=k, d=d, m=samples, widths=widths, seeds=range(n_seeds), restarts=restarts)

@@ -45,10 +45,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.transfer import prop3_check, reweighting_demo
+from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.transfer import prop3_check, reweighting_demo
 
 out = repo_path(results_dir) / "wu2020"
 p3 = prop3_check(seeds=range(n_seeds))

@@ -18,7 +18,7 @@
 #
 # Five GLUE tasks (CoLA, MRPC, QNLI, RTE, SST-2): each of the 10 pairs, and all five together, trained as
 # one MTL model (shared transformer encoder, a head per task) with Alg. 1's schedule
-# (`mtlcore.glue_alignment`): phase 1 trains the encoder and the heads; phase 2 fixes the encoder and
+# (`mtlcore.papers.wu2020.glue_alignment`): phase 1 trains the encoder and the heads; phase 2 fixes the encoder and
 # trains, from the phase-1 model, the alignment matrices R_i (d x d, identity at init, on the embedding
 # layer's output) with the heads, or the heads alone. Both arms share phase 1, train for the same
 # epochs with the same optimiser settings (learning rate `phase2_lr` for whatever phase 2 trains), and
@@ -57,10 +57,8 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from mtlcore import TrainConfig, repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.glue_alignment import alg1
+from mtlcore import TrainConfig, record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.glue_alignment import alg1
 
 out = repo_path(results_dir) / "wu2020"
 names = tasks.split(",")

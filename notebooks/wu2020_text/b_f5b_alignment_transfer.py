@@ -16,7 +16,7 @@
 # %% [markdown]
 # # B-F5b: transfer from SST with and without covariance alignment (Wu, Zhang & Ré 2020, Fig. 5b)
 #
-# The paper's setting: word embeddings -> an LSTM -> a linear head (`mtlcore.sentiment`). A
+# The paper's setting: word embeddings -> an LSTM -> a linear head (`mtlcore.papers.wu2020.sentiment`). A
 # single-task model is trained on the source, SST, with its capacity (the LSTM's output dimension)
 # tuned on SST's dev set and its epoch chosen on dev ("to convergence": the dev curve is shown).
 # It is then fine-tuned on each target (MR, CR, SUBJ, MPQA, TREC) for `target_epochs` epochs, either
@@ -52,11 +52,8 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.sentiment import SentimentConfig, cached_sentiment, cached_transfer
-from mtlcore.selection import best_on_dev
+from mtlcore import best_on_dev, record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.sentiment import SentimentConfig, cached_sentiment, cached_transfer
 
 out = repo_path(results_dir) / "wu2020"
 base = SentimentConfig(tasks=(source,), **sentiment)

@@ -17,7 +17,7 @@
 # # B-F6: shared capacity of one MTL model vs the STL models' capacities (Wu, Zhang & Ré 2020, Fig. 6)
 #
 # Six sentence tasks (SST, MR, CR, SUBJ, MPQA, TREC); each model is word vectors -> an LSTM -> a
-# linear head per task (`mtlcore.sentiment`). The capacity of the LSTM is its output dimension. We
+# linear head per task (`mtlcore.papers.wu2020.sentiment`). The capacity of the LSTM is its output dimension. We
 # sweep it for each single-task (STL) model and for one multi-task (MTL) model over all six tasks;
 # the capacity of each is the size with the best dev accuracy (for MTL: mean dev accuracy over the
 # tasks), and accuracies are reported on test. Prop. 1's consequence is that the shared module
@@ -51,11 +51,8 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.selection import best_on_dev
-from mtlcore.sentiment import SentimentConfig, cached_sentiment
+from mtlcore import best_on_dev, record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.sentiment import SentimentConfig, cached_sentiment
 
 out = repo_path(results_dir) / "wu2020"
 names = tasks.split(",")

@@ -17,7 +17,7 @@
 # # B-F7: covariance similarity score vs the gain from alignment, 15 sentiment task pairs (Wu, Zhang & Ré 2020, Fig. 7)
 #
 # For each pair of the six sentence tasks, one MTL model (word vectors -> shared LSTM -> a head per
-# task, `mtlcore.sentiment`) is trained with Alg. 1's schedule: phase 1 trains the shared LSTM and
+# task, `mtlcore.papers.wu2020.sentiment`) is trained with Alg. 1's schedule: phase 1 trains the shared LSTM and
 # the heads; phase 2 fixes the LSTM and trains, from the same phase-1 state, either the alignment
 # matrices R_i and the heads (with alignment) or the heads alone (without; R stays the identity).
 # The gain is the pair's mean test accuracy with minus without; each arm picks its epoch on dev.
@@ -48,10 +48,8 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.sentiment import SentimentConfig, cached_alignment_pair
+from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.sentiment import SentimentConfig, cached_alignment_pair
 
 out = repo_path(results_dir) / "wu2020"
 names = tasks.split(",")

@@ -23,7 +23,7 @@
 # What X is: each report's mean-pooled last hidden state of the frozen encoder (MiniLM-L6 at the cpu
 # profile), centred on the training mean; theta_i = X^T y_i. On top, Wu et al.'s model: a shared module
 # (linear -> ReLU) and a logistic head per task, trained on sum_i alpha_i BCE_i (alpha rescaled to mean 1;
-# uniform = all 1), the epoch chosen on the mean dev AUC, AUCs reported on test (`mtlcore.reweighting`).
+# uniform = all 1), the epoch chosen on the mean dev AUC, AUCs reported on test (`mtlcore.papers.wu2020.reweighting`).
 #
 # The ablation (the verdict): 20 random pairs of the ten findings; in each, random 0/1 labels on a random
 # 20% of one task's training reports; Alg. 2 (rank 1) vs uniform, same initialisation and batch order;
@@ -56,11 +56,8 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from mtlcore import repo_path, save_figure, write_csv
-from mtlcore import verdicts
-from mtlcore.claims import record_claim
-from mtlcore.selection import best_on_dev
-from mtlcore.reweighting import alg2_weights, frozen_features, noisy_pair, train_weighted
+from mtlcore import best_on_dev, record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.wu2020.reweighting import alg2_weights, frozen_features, noisy_pair, train_weighted
 from mtlcore.tasks import get_task
 
 out = repo_path(results_dir) / "wu2020"

@@ -11,7 +11,7 @@ Families (same encoder, same data, same epochs and learning rate per model):
 - `stl+adapters`: frozen encoder, a bottleneck adapter set (Houlsby et al. 2019) and a head per task;
 - `mtl`: one shared encoder, a head per task, one encoder pass per report for tasks sharing inputs;
 - `mtl+adapters`: frozen encoder, one adapter set shared by all tasks, a head per task.
-Every training goes through the cache (`mtlcore.cache.cached_train`), so a re-run costs nothing; the
+Every training goes through the cache (`mtlcore.reporting.cache.cached_train`), so a re-run costs nothing; the
 notebooks build their configs with `base_config` and `family_config` / `pair_config`, so the same model is
 trained once and shared (A-T1's STL and MTL models are the ones A-F2 compares and A-F3 tracks). The STL
 and MTL families keep checkpoints (CKA needs them); adapter families and task-pair runs keep none.
@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .config import TrainConfig
+from ..training.config import TrainConfig
 
 FAMILIES: dict[str, dict] = {
     "stl": {"mode": "stl"},
@@ -66,7 +66,7 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
     (total and trainable, summed over a family's models) and training seconds (without diagnostics)."""
     from tqdm.auto import tqdm
 
-    from .cache import cached_train
+    from ..reporting.cache import cached_train
 
     rows = []
     runs = [(f, s) for f in families for s in seeds]
@@ -119,9 +119,9 @@ def efficiency(tasks: Sequence[str], encoder: str = "minilm-l6", n_texts: int = 
 
     import torch
 
-    from .models import MultiTaskModel, count_parameters
-    from .tasks import load_task
-    from .train import build_model
+    from ..training.models import MultiTaskModel, count_parameters
+    from ..tasks import load_task
+    from ..training.trainer import build_model
 
     k = len(tasks)
     cfg = TrainConfig(tasks=list(tasks), encoder=encoder, device="cpu", progress=False, max_length=max_length)
@@ -166,12 +166,12 @@ def representations(cfg: TrainConfig, inputs: str, task: str | None = None, spli
     import hashlib
     import json
 
-    from ._io import atomic_save_npy
-    from .cache import cached_train
-    from .encoders import load_tokenizer
-    from .models import MultiTaskModel
-    from .tasks import load_task
-    from .train import run_checkpoint
+    from .._io import atomic_save_npy
+    from ..reporting.cache import cached_train
+    from ..training.encoders import load_tokenizer
+    from ..training.models import MultiTaskModel
+    from ..tasks import load_task
+    from ..training.runs import run_checkpoint
 
     if not cfg.save_checkpoint:
         raise ValueError("representations: the run must keep its checkpoint (save_checkpoint=True)")
@@ -217,7 +217,7 @@ def corpus_features(base: TrainConfig, corpora: dict[str, Sequence[str]], contra
 def layer_cka(a: np.ndarray, b: np.ndarray, diagonal: bool = False) -> np.ndarray:
     """Linear CKA between every layer of `a` and every layer of `b` ((layers, n, hidden) each, same n inputs,
     exact over all n): a (La x Lb) matrix, or with `diagonal` the layer-matched vector (La == Lb)."""
-    from .similarity import CKAAccumulator, linear_cka
+    from ..analysis.similarity import CKAAccumulator, linear_cka
 
     if a.ndim != 3 or b.ndim != 3 or a.shape[1] != b.shape[1]:
         raise ValueError(f"layer_cka: need (layers, n, hidden) arrays over the same n inputs, got {a.shape}, {b.shape}")
@@ -233,7 +233,7 @@ def layer_cka(a: np.ndarray, b: np.ndarray, diagonal: bool = False) -> np.ndarra
 def gradient_cosines(cfg: TrainConfig) -> pd.DataFrame:
     """The task-gradient cosines a cached multi-task run recorded (`gradient_cosine_every` > 0): columns step,
     layer ('overall', 'embeddings', 'layer_<i>'), task_i, task_j, cosine."""
-    from .cache import cached_train
+    from ..reporting.cache import cached_train
 
     if cfg.mode != "mtl" or len(cfg.tasks) < 2 or not cfg.gradient_cosine_every:
         raise ValueError("gradient_cosines: needs a multi-task run (mode 'mtl', >= 2 tasks) with gradient_cosine_every > 0")
@@ -246,7 +246,7 @@ def gradient_cosines(cfg: TrainConfig) -> pd.DataFrame:
 def group_gap(base: TrainConfig, group: Sequence[str], stl_tasks: dict[str, Sequence[str]], seed: int) -> dict[str, float]:
     """Per task of `group` that has a test split: (group MTL - STL) test score in points, same seed. The STL
     model of a task comes from its corpus's STL run (`stl_tasks`: task -> the task list of that run)."""
-    from .cache import cached_train
+    from ..reporting.cache import cached_train
 
     mtl = cached_train(pair_config(base, group, seed)).metrics.get("test", {}).get("tasks", {})
     out = {}

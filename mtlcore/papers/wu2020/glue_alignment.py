@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import torch
 
-from ._io import resolve_device
-from .cache import TRAINING_MODULES
-from .config import TrainConfig
-from .tasks import TaskSpec, get_task, load_task, register_task
-from .tasks.registry import SPLIT_SEED, TASKS, dev_as_test
+from ..._io import resolve_device
+from ...training.config import TrainConfig
+from ...tasks import TaskSpec, get_task, load_task, register_task
+from ...tasks.registry import SPLIT_SEED, TASKS, dev_as_test
 
 GLUE_FIVE = ("glue/cola", "glue/mrpc", "glue/qnli", "glue/rte", "glue/sst2")
 PREFIX = "glue-heldout/"
-CODE = (*TRAINING_MODULES, "glue_alignment")   # the code that decides a phase-2 result
+CODE = ("papers.wu2020.glue_alignment",)   # phase 2: this module and what it imports (`code_version`)
 
 
 def heldout(task: str) -> str:
@@ -58,13 +57,14 @@ def phase1_config(base: TrainConfig, tasks, seed: int) -> TrainConfig:
 
 
 def _phase2(p1: TrainConfig, phase2_epochs: int, aligned: bool, phase2_lr: float) -> dict:
-    from .cache import cached_train
-    from .encoders import load_tokenizer
-    from .models import MultiTaskModel
-    from .train import prepare_split, run_checkpoint
-    from .trainer import Trainer
-    from .wzr import add_alignment
-    from ._io import set_seed
+    from ...reporting.cache import cached_train
+    from ...training.encoders import load_tokenizer
+    from ...training.models import MultiTaskModel
+    from ...training.batching import prepare_split
+    from ...training.runs import run_checkpoint
+    from ...training.trainer import Trainer
+    from ...training.alignment import add_alignment
+    from ..._io import set_seed
 
     first = cached_train(p1)
     cfg = p1.replace(epochs=phase2_epochs, freeze_encoder=True, alignment=aligned, lr=phase2_lr, alignment_lr=None,
@@ -88,12 +88,12 @@ def alg1(base: TrainConfig, tasks, seed: int, phase2_epochs: int, aligned: bool,
     metrics, "R_minus_I": {task: ||R - I||_F}, "test": {task: GLUE score on the official dev set}, "average"}."""
     if phase2_epochs < 1 or not phase2_lr > 0:
         raise ValueError(f"alg1: phase2_epochs must be >= 1 and phase2_lr > 0, got {phase2_epochs}, {phase2_lr}")
-    from .cache import cached_result
+    from ...reporting.cache import cached_result
 
     p1 = phase1_config(base, tasks, seed)
     params = {"phase1": {k: v for k, v in p1.to_dict().items() if k not in ("progress", "device")},
               "phase2_epochs": phase2_epochs, "phase2_lr": phase2_lr, "aligned": aligned, "device": device_type(p1)}
     out = cached_result("glue_alg1", params, lambda: _phase2(p1, phase2_epochs, aligned, phase2_lr), tasks=p1.tasks,
-                        encoder=p1.encoder, modules=CODE)
+                        encoder=p1.encoder, code=CODE)
     scores = {t: out["phase2"]["test"]["tasks"][heldout(t)]["score"] for t in tasks}
     return {**out, "test": scores, "average": sum(scores.values()) / len(scores)}

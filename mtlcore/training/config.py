@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from ._io import atomic_write_text
+from .._io import atomic_write_text
 
 C = TypeVar("C", bound="YamlConfig")
 
@@ -148,7 +148,7 @@ class TrainConfig(YamlConfig):
     dropout: float = 0.1
     sampling: str = "proportional"    # proportional | uniform | temperature
     temperature: float = 2.0
-    weighting: str = "equal"          # see mtlcore.weighting.WEIGHTINGS
+    weighting: str = "equal"          # see mtlcore.training.weighting.WEIGHTINGS
     task_weights: dict[str, float] | None = None
     freeze_encoder: bool = False      # train only heads (+ alignment R_i): Alg. 1's schedule
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
@@ -156,7 +156,7 @@ class TrainConfig(YamlConfig):
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
     precision: str = "fp32"           # fp32 | bf16: bfloat16 autocast of the training forward pass (weights stay fp32)
     shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
-    adapter: str | None = None        # "bottleneck": frozen encoder + Houlsby adapters (mtlcore.adapters)
+    adapter: str | None = None        # "bottleneck": frozen encoder + Houlsby adapters (mtlcore.training.adapters)
     adapter_size: int = 64            # adapter bottleneck width
     seed: int = 0
     device: str = "auto"
@@ -249,7 +249,7 @@ def _register_task_file(path: str) -> list[str]:
 
 @functools.lru_cache(maxsize=32)
 def _registered(path: str, size: int, mtime_ns: int) -> tuple[str, ...]:
-    from .tasks.user import register_task_file
+    from ..tasks.user import register_task_file
 
     return tuple(register_task_file(path))
 

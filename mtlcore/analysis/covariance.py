@@ -9,10 +9,9 @@ Implemented here:
   move in opposite directions, e.g. under Alg. 1's alignment, B-F7).
 - `svd_task_weights` (Alg. 2): task weights alpha_i from the top-r singular subspace of
   [theta_1 ... theta_k], theta_i = X^T y_i, for tasks that share inputs X.
-- `AlignmentModule` / `add_alignment` (Alg. 1): a per-task d x d matrix R_i (identity at init)
-  applied to the embedding layer's output, Z_i = X_i R_i, before the shared encoder. Alg. 1's
-  schedule (shared module fixed while R_i and the heads train) is `TrainConfig(alignment=True,
-  freeze_encoder=True)`.
+- `weights_for`: alpha as the `task_weights` of `TrainConfig(weighting='fixed')`.
+
+Alg. 1's alignment matrices R_i are a model component: `mtlcore.training.alignment`.
 """
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 Array = np.ndarray | torch.Tensor
 
@@ -99,27 +97,3 @@ def weights_for(tasks: Sequence[str], alpha: Sequence[float]) -> dict[str, float
     if len(tasks) != len(alpha):
         raise ValueError(f"{len(tasks)} tasks but {len(alpha)} weights")
     return {t: float(a) for t, a in zip(tasks, alpha)}
-
-
-class AlignmentModule(nn.Module):
-    """Per-task alignment matrices R_i (d x d, identity at init) for Wu et al.'s Alg. 1: Z_i = X_i R_i."""
-
-    def __init__(self, tasks: Sequence[str], dim: int):
-        super().__init__()
-        from .models import head_key
-
-        self._key = head_key
-        self.R = nn.ParameterDict({head_key(t): nn.Parameter(torch.eye(dim)) for t in tasks})
-
-    def forward(self, x: torch.Tensor, task: str) -> torch.Tensor:
-        """x: (..., d) embedding-layer output of task `task` -> x R_task."""
-        return x @ self.R[self._key(task)]
-
-
-def add_alignment(model) -> AlignmentModule:
-    """Attach an `AlignmentModule` to a `MultiTaskModel`; its forward then applies R_task to the output of
-    the encoder's embedding layer. At identity init the model's outputs are unchanged."""
-    if not hasattr(model.encoder, "embeddings"):
-        raise ValueError("alignment needs an encoder with an `embeddings` module (BERT-style)")
-    model.alignment = AlignmentModule(model.tasks, model.encoder.config.hidden_size)
-    return model.alignment

@@ -30,7 +30,7 @@ class EqualWeighting:
 
 
 class FixedWeighting:
-    """sum_i alpha_i L_i with fixed alpha_i (e.g. from `mtlcore.wzr.svd_task_weights`).
+    """sum_i alpha_i L_i with fixed alpha_i (e.g. from `mtlcore.analysis.covariance.svd_task_weights`).
 
     alpha is rescaled to mean 1 over the tasks so the learning rate keeps its meaning."""
 

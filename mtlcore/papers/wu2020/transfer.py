@@ -5,7 +5,7 @@ everything is seeded, so the same arguments give the same numbers. Errors are me
 fresh validation sample of the target task: mean squared error for regression, error rate for
 classification.
 
-    from mtlcore.transfer import source_transfer
+    from mtlcore.papers.wu2020.transfer import source_transfer
     table = source_transfer("linear", d=100, m_target=150, source_counts=[50, 200, 800], seeds=range(5))
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from .theory import (covariance_factor, fit_shared, labels, mtl_linear, ols, parameters_with_angle, predict,
                      prop3_subspace, random_orthogonal, sample_inputs)
-from .wzr import svd_task_weights
+from ...analysis.covariance import svd_task_weights
 
 SOURCES = ("same covariance", "disjoint subset", "different rotation")
 

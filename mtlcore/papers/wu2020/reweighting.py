@@ -23,16 +23,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._io import atomic_save_npy, set_seed
-from .wzr import svd_task_weights
+from ..._io import atomic_save_npy, set_seed
+from ...analysis.covariance import svd_task_weights
 
-CODE = ("_io", "encoders", "models", "reweighting", "similarity", "tasks", "wzr")
+CODE = ("papers.wu2020.reweighting",)   # its numbers depend on this module and what it imports (`code_version`)
 
 
 def _pooled(encoder_and_tokenizer, task: str, texts, max_length: int) -> np.ndarray:
     """The last hidden state of the frozen encoder, mean-pooled over each text's real tokens (n x d), via
     `MultiTaskModel.layer_features` (length-sorted batches; its head for `task` is never used)."""
-    from .models import MultiTaskModel
+    from ...training.models import MultiTaskModel
 
     encoder, tokenizer = encoder_and_tokenizer
     model = MultiTaskModel(encoder, [task], "mean", 0.0)
@@ -42,19 +42,19 @@ def _pooled(encoder_and_tokenizer, task: str, texts, max_length: int) -> np.ndar
 def frozen_features(task: str, encoder: str = "minilm-l6", max_length: int = 256) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{split: (X, Y)} for a multi-label task: X (n x d) the frozen encoder's mean-pooled features of its texts
     (cached as .npy), Y (n x k) its 0/1 labels."""
-    from .cache import result_path
-    from .tasks import get_task, load_task
+    from ...reporting.cache import result_path
+    from ...tasks import get_task, load_task
 
     spec = get_task(task)
     if spec.kind != "multilabel":
         raise ValueError(f"frozen_features: {task} is {spec.kind}; Alg. 2 needs tasks sharing inputs (a multi-label "
                          "task, one column per task)")
-    from .encoders import load_encoder
+    from ...training.encoders import load_encoder
 
     out, loaded = {}, None
     for split, ex in load_task(task).items():
         path = result_path("features", {"task": task, "split": split, "max_length": max_length}, tasks=[task],
-                           encoder=encoder, modules=CODE, suffix=".npy")
+                           encoder=encoder, code=CODE, suffix=".npy")
         if path.is_file():
             x = np.load(path)
         else:
@@ -100,7 +100,7 @@ class SharedHeads(nn.Module):
 
 def _aucs(y: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Per-task ROC-AUC (NaN for a task without both classes)."""
-    from .metrics import roc_auc
+    from ...analysis.metrics import roc_auc
 
     return np.array([roc_auc(y[:, j], score[:, j]) for j in range(y.shape[1])])
 

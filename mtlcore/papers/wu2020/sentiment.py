@@ -10,10 +10,7 @@ word vectors are the input embedding table of the configured encoder (MiniLM-L6 
 vectors of width 384), looked up for the encoder tokenizer's word pieces and kept frozen, so a task's
 "embedding" X_i is fixed data and Alg. 1's R_i is the only thing that moves it.
 
-Splits (`sentiment_splits`): the paper reports test accuracy. SST has official dev and test sets; for the other
-five the registry's held-out split (TREC: the official TREC-10 test; MR, CR, SUBJ, MPQA: the registry's seeded
-10%) is the test set and a stratified 10% of the registry's train split (seed `SPLIT_SEED`) is the dev set that
-selects the epoch. Numbers are on test; dev only selects.
+Data (splits with a test set, word pieces, the word-vector table): `mtlcore.papers.wu2020.sentiment_data`.
 
 Modules (`SharedModule`): `lstm` (one-layer LSTM, its last hidden state; the paper's Lei et al. 2018 SRU cell is
 replaced by torch's standard LSTM), `mlp` (mean of the word vectors -> linear -> ReLU) and `cnn` (width-3
@@ -39,15 +36,13 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from tqdm.auto import tqdm
 
-from ._io import set_seed
-from .tasks import Examples, get_task, load_task
-from .tasks.readers import read_glue_tsv
-from .tasks.registry import data_root, dev_as_test
-from .batching import subset
-from .wzr import AlignmentModule, covariance_similarity
+from ..._io import set_seed
+from ...analysis.covariance import covariance_similarity
+from ...tasks import get_task, task_key
+from ...training.alignment import AlignmentModule
+from .sentiment_data import SENTIMENT_TASKS, SST_TEST, Encoded, embedding_table, task_data
 
-CODE = ("_io", "encoders", "models", "sentiment", "tasks", "wzr")   # the modules whose code decides the numbers
-SENTIMENT_TASKS = ("senteval/sst", "senteval/mr", "senteval/cr", "senteval/subj", "senteval/mpqa", "senteval/trec")
+CODE = ("papers.wu2020.sentiment",)   # its numbers depend on this module and what it imports (`code_version`)
 MODULES = ("lstm", "mlp", "cnn")
 
 
@@ -98,90 +93,13 @@ class SentimentConfig:
         return d
 
 
-# ---------------------------------------------------------------- data
-
-def SST_TEST():  # noqa: N802 - a path, resolved when called (MTLCORE_DATA may change)
-    return data_root() / "senteval/SST/binary/sentiment-test"
-
-
 def _cache_params(cfg: "SentimentConfig", **extra) -> dict:
     """What a cached sentiment result depends on beyond the registry's data: the config, the SST test file (read
     outside the registry, so not in its fingerprint) and the device (these models always run on the CPU)."""
-    from .cache import file_digest
+    from ...reporting.cache import file_digest
 
     files = {"sst_test": file_digest(SST_TEST())} if "senteval/sst" in cfg.tasks else {}
     return {**cfg.to_dict(), **extra, "files": files, "device": "cpu"}
-
-
-def sentiment_splits(task: str) -> dict[str, Examples]:
-    """train / dev / test of a sentiment task (module docstring): SST official dev and test; the others' registry
-    held-out split is test and a stratified 10% of the registry's train split is dev."""
-    spec = get_task(task)
-    if spec.kind != "classification" or len(spec.text_fields) != 1:
-        raise ValueError(f"sentiment models take single-sentence classification tasks; {task} is "
-                         f"{spec.kind} with fields {spec.text_fields}")
-    splits = load_task(task)
-    if task == "senteval/sst":
-        test = read_glue_tsv(SST_TEST(), [0], 1, spec.label_names, header=False, n_columns=2)
-        return {"train": splits["train"], "dev": splits["dev"], "test": test}
-    return dev_as_test(splits)
-
-
-@functools.lru_cache(maxsize=4)
-def _tokenizer(encoder: str):
-    from .encoders import load_tokenizer
-
-    return load_tokenizer(encoder)
-
-
-@functools.lru_cache(maxsize=2)
-def embedding_table(encoder: str) -> torch.Tensor:
-    """The encoder's input (word-piece) embedding table, V x d, detached."""
-    from .encoders import load_encoder
-
-    model, _ = load_encoder(encoder)
-    emb = model.get_input_embeddings()
-    return emb.weight.detach().clone()
-
-
-@dataclass
-class Encoded:
-    ids: torch.Tensor        # n x max_len word-piece ids, 0-padded (rows are non-empty)
-    lengths: torch.Tensor    # n
-    labels: torch.Tensor     # n
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-def encode(texts: Sequence[str], labels: np.ndarray, encoder: str, max_len: int, where: str = "") -> Encoded:
-    """Word-piece ids of each text (no special tokens), truncated to `max_len`; an empty text raises naming `where`."""
-    tok = _tokenizer(encoder)
-    pieces = tok(list(texts), add_special_tokens=False, truncation=True, max_length=max_len)["input_ids"]
-    empty = [i for i, p in enumerate(pieces) if not p]
-    if empty:
-        raise ValueError(f"{where}: {len(empty)} text(s) have no word pieces (first at row {empty[0]})")
-    ids = torch.zeros(len(pieces), max_len, dtype=torch.long)
-    for i, p in enumerate(pieces):
-        ids[i, :len(p)] = torch.tensor(p)
-    lengths = torch.tensor([len(p) for p in pieces])
-    return Encoded(ids, lengths, torch.as_tensor(np.asarray(labels), dtype=torch.long))
-
-
-def task_data(task: str, encoder: str, max_len: int, max_train: int | None, max_eval: int | None) -> dict[str, Encoded]:
-    """The encoded train / dev / test splits of `task` (fixed seeded subsets when capped), memoised per loaded
-    data (a task registered again is encoded again)."""
-    return _task_data(task, id(load_task(task)), encoder, max_len, max_train, max_eval)
-
-
-@functools.lru_cache(maxsize=64)
-def _task_data(task: str, loaded: int, encoder: str, max_len: int, max_train: int | None,
-               max_eval: int | None) -> dict[str, Encoded]:
-    out = {}
-    for split, ex in sentiment_splits(task).items():
-        ex = subset(ex, max_train if split == "train" else max_eval)
-        out[split] = encode([t[0] for t in ex.texts], ex.labels, encoder, max_len, where=f"{task} {split}")
-    return out
 
 
 def _data(cfg: SentimentConfig, tasks: Sequence[str] | None = None) -> dict[str, dict[str, Encoded]]:
@@ -229,7 +147,7 @@ class SentimentModel(nn.Module):
         dim = table.shape[1]
         self.alignment = AlignmentModule(self.tasks, dim) if alignment else None
         self.shared = SharedModule(module, dim, hidden)
-        self.heads = nn.ModuleDict({_key(t): nn.Linear(hidden, c) for t, c in n_classes.items()})
+        self.heads = nn.ModuleDict({task_key(t): nn.Linear(hidden, c) for t, c in n_classes.items()})
 
     def embeddings(self, ids: torch.Tensor, task: str) -> torch.Tensor:
         """Z_i = X_i R_i: the word vectors of a batch of task `task`, aligned when the model has R."""
@@ -237,13 +155,7 @@ class SentimentModel(nn.Module):
         return self.alignment(x, task) if self.alignment is not None else x
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor, task: str) -> torch.Tensor:
-        return self.heads[_key(task)](self.shared(self.embeddings(ids, task), lengths))
-
-
-def _key(task: str) -> str:
-    from .models import head_key
-
-    return head_key(task)
+        return self.heads[task_key(task)](self.shared(self.embeddings(ids, task), lengths))
 
 
 def build_model(cfg: SentimentConfig, alignment: bool = False) -> SentimentModel:
@@ -331,10 +243,10 @@ def train_sentiment(cfg: SentimentConfig, return_model: bool = False):
 
 def cached_sentiment(cfg: SentimentConfig) -> dict:
     """`train_sentiment(cfg)` through the result cache."""
-    from .cache import cached_result
+    from ...reporting.cache import cached_result
 
     return cached_result("sentiment", _cache_params(cfg), lambda: train_sentiment(cfg), tasks=cfg.tasks,
-                         encoder=cfg.encoder, modules=CODE)
+                         encoder=cfg.encoder, code=CODE)
 
 
 # ---------------------------------------------------------------- Alg. 1 and eq. 5
@@ -383,11 +295,11 @@ def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
 
 
 def cached_alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
-    from .cache import cached_result
+    from ...reporting.cache import cached_result
 
     return cached_result("sentiment_alg1", _cache_params(cfg, phase2_epochs=phase2_epochs),
                          lambda: alignment_pair(cfg, phase2_epochs), tasks=cfg.tasks, encoder=cfg.encoder,
-                         modules=CODE)
+                         code=CODE)
 
 
 @functools.lru_cache(maxsize=2)
@@ -422,8 +334,8 @@ def transfer(source: SentimentConfig, target: SentimentConfig, aligned: bool) ->
 
 
 def cached_transfer(source: SentimentConfig, target: SentimentConfig, aligned: bool) -> dict:
-    from .cache import cached_result
+    from ...reporting.cache import cached_result
 
     params = {"source": _cache_params(source), "target": _cache_params(target), "aligned": aligned}
     return cached_result("sentiment_transfer", params, lambda: transfer(source, target, aligned),
-                         tasks=(*source.tasks, *target.tasks), encoder=source.encoder, modules=CODE)
+                         tasks=(*source.tasks, *target.tasks), encoder=source.encoder, code=CODE)

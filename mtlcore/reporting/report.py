@@ -1,7 +1,7 @@
 """The report: every item of the two papers, our result beside the paper's, and a verdict.
 
 `write_report(results_dir, profile)` reads the verdicts the notebooks recorded
-(`claims/<item>.json`, see `mtlcore.claims`), the pipeline's `summary.json` and the environment,
+(`claims/<item>.json`, see `mtlcore.reporting.claims`), the pipeline's `summary.json` and the environment,
 and writes `report.md` and `report.html` (figures linked relative to the results folder, so the
 page shows them when opened from there). Items no notebook has produced yet appear as "not run".
 The paper column holds the papers' own numbers and claims, quoted for comparison only.
@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._io import atomic_write_text
+from .._io import atomic_write_text
 from .claims import load_claims
-from .provenance import provenance
+from ..provenance import provenance
 
 
 @dataclass(frozen=True)

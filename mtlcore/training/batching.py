@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .tasks import SPLIT_SEED, DataError, Examples, TaskSpec, get_task, load_task
+from ..tasks import SPLIT_SEED, DataError, Examples, TaskSpec, get_task, load_task
 
 if TYPE_CHECKING:
     from .config import TrainConfig

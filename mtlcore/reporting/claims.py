@@ -2,7 +2,7 @@
 
 A notebook computes its verdict from its own results and records it with `record_claim`; the
 report (`results/<profile>/report.html`) collects every `claims/*.json`. Items decided by the
-PAPERS.md criteria pass the `mtlcore.verdicts.Verdict` (`verdict=`), whose conditions become the
+PAPERS.md criteria pass the `mtlcore.reporting.verdicts.Verdict` (`verdict=`), whose conditions become the
 claim's checks and whose verdict (`reproduced`, `partly`, `not reproduced`, `inconclusive`) is
 recorded as is; older notebooks pass plain `checks` (all true -> reproduced, some -> partly, none ->
 not reproduced). Items no notebook produced are `not run`; the report shows `failed` instead of any
@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from ._io import atomic_write_json, repo_path
+from .._io import atomic_write_json, repo_path
 
 VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "not run")
 
@@ -30,8 +30,8 @@ def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, chec
                  artefacts: list[str] | None = None, verdict=None) -> dict:
     """Write `<results_dir>/claims/<item>.json`: the paper's claim, what we measured, the checks and the verdict.
 
-    verdict: a `mtlcore.verdicts.Verdict` (the PAPERS.md criterion); else the verdict follows `checks`."""
-    from .provenance import git_commit, package_versions
+    verdict: a `mtlcore.reporting.verdicts.Verdict` (the PAPERS.md criterion); else the verdict follows `checks`."""
+    from ..provenance import git_commit, package_versions
 
     if verdict is not None:
         decided = verdict.to_dict()

@@ -2,7 +2,7 @@
 
     python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
 
-The loop itself is `mtlcore.trainer.Trainer`. With `mode='stl'` one model per task is trained into
+The loop itself is `mtlcore.training.trainer.Trainer`. With `mode='stl'` one model per task is trained into
 `out/stl/<task>/`; with `mode='mtl'` one shared model into `out/`.
 
 What a run folder guarantees (see also the README):
@@ -18,7 +18,7 @@ What a run folder guarantees (see also the README):
 - Resume: `resume=True` continues `<out>.partial/` from its last epoch, only with the same config
   (else an error lists the differences), with the same numbers as an uninterrupted run (all
   randomness of an epoch is derived from (seed, epoch)) and the callbacks' records restored.
-- Several processes (`torchrun`, see `mtlcore.distributed`): the same command and config; rank 0
+- Several processes (`torchrun`, see `mtlcore.training.distributed`): the same command and config; rank 0
   alone locks and writes the run folder (so it must be on a filesystem that every node sees to
   resume), the other ranks train beside it and write nothing.
 """
@@ -36,13 +36,15 @@ from typing import Sequence
 import numpy as np
 
 from . import distributed
-from ._io import FolderLock, atomic_write_json, resolve_device, set_seed
+from .._io import FolderLock, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
 from .encoders import load_tokenizer
-from .models import MultiTaskModel, head_key
-from .provenance import provenance
-from .trainer import (Callback, DivergenceError, Trainer, build_model, input_units, prepare_data,  # noqa: F401
-                      prepare_split, subset)
+from ..tasks import task_key
+from .models import MultiTaskModel
+from ..provenance import provenance
+from .batching import prepare_split
+from .callbacks import Callback, GradientCosineCallback
+from .trainer import Trainer, build_model
 
 
 @dataclass
@@ -55,7 +57,7 @@ class RunResult:
 
 def stl_folder(folder: str | Path, task: str) -> Path:
     """Where an STL run folder keeps task `task`'s model: `<folder>/stl/<task with / as __>`."""
-    return Path(folder) / "stl" / head_key(task)
+    return Path(folder) / "stl" / task_key(task)
 
 
 def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
@@ -72,8 +74,6 @@ def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, test: d
     set_seed(cfg.seed)
     model, tokenizer = build_model(cfg, tasks)
     if cfg.gradient_cosine_every and len(tasks) > 1:
-        from .gradients import GradientCosineCallback
-
         tracker = GradientCosineCallback(every=cfg.gradient_cosine_every)
         callbacks = [*callbacks, tracker]
     trainer = Trainer(cfg, model, {t: train[t] for t in tasks}, {t: dev[t] for t in tasks}, callbacks, folder,

@@ -14,8 +14,8 @@ them. `grad_accumulation: N` sums the gradients of N consecutive batches (each l
 one optimiser step; the learning-rate schedule and callbacks count optimiser steps. Under `torchrun`
 the step's forward pass (`StepLosses`) is wrapped in DistributedDataParallel: every rank follows the same
 schedule, computes its share of each global batch and DDP reduces the step's combined gradient once
-(see `mtlcore.distributed`); evaluation is split over the ranks and gathered. Run folders, resume and
-STL layout: `mtlcore.train`.
+(see `mtlcore.training.distributed`); evaluation is split over the ranks and gathered. Run folders, resume and
+STL layout: `mtlcore.training.runs`.
 """
 from __future__ import annotations
 
@@ -31,32 +31,19 @@ import torch
 from tqdm import tqdm
 
 from . import batching
-from .batching import input_units, prepare_data, prepare_split, subset  # noqa: F401  (the data the loop eats)
-from ._io import atomic_torch_save, resolve_device
+from .batching import input_units
+from .._io import atomic_torch_save, resolve_device
 from .distributed import SINGLE, DistContext, rank_device, shard
 from .config import ConfigError, TrainConfig
 from .encoders import load_encoder
-from .metrics import task_metrics, task_score
+from ..analysis.metrics import task_metrics, task_score
+from .callbacks import Callback
 from .models import MultiTaskModel, count_parameters
 from .weighting import make_weighting
 
 
 class DivergenceError(RuntimeError):
     """Training produced a non-finite loss, gradient or output; the message says where."""
-
-
-class Callback:
-    """Hooks called by `Trainer.fit`; override what you need (all are no-ops here).
-
-    A callback that records something across the run returns it from `state_dict` (picklable); it is
-    saved with each epoch's checkpoint and handed back to `load_state_dict` on resume."""
-
-    def on_train_begin(self, trainer: "Trainer") -> None: ...
-    def on_step_end(self, trainer: "Trainer", step: int, task: str, loss: float) -> None: ...
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict) -> None: ...
-    def on_train_end(self, trainer: "Trainer") -> None: ...
-    def state_dict(self) -> dict | None: return None
-    def load_state_dict(self, state: dict) -> None: ...
 
 
 def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel, object]:
@@ -69,7 +56,7 @@ def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel,
 
         add_adapters(model.encoder, cfg.adapter_size)
     if cfg.alignment:
-        from .wzr import add_alignment
+        from .alignment import add_alignment
 
         add_alignment(model)
     return model, tokenizer

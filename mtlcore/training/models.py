@@ -22,14 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .tasks import TaskSpec, get_task
+from ..tasks import TaskSpec, get_task, task_key
 
 POOLINGS = ("cls", "mean")
-
-
-def head_key(task: str) -> str:
-    """ModuleDict keys may not contain '.'; task names contain '/'."""
-    return task.replace("/", "__").replace(".", "_")
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, how: str) -> torch.Tensor:
@@ -63,8 +58,8 @@ class MultiTaskModel(nn.Module):
         self.specs = {t.name: t for t in (get_task(t) if isinstance(t, str) else t for t in tasks)}
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
-        self.heads = nn.ModuleDict({head_key(n): nn.Linear(hidden, s.num_outputs) for n, s in self.specs.items()})
-        self.alignment: nn.Module | None = None   # per-task R_i of Wu et al.'s Alg. 1, see mtlcore.wzr
+        self.heads = nn.ModuleDict({task_key(n): nn.Linear(hidden, s.num_outputs) for n, s in self.specs.items()})
+        self.alignment: nn.Module | None = None   # per-task R_i of Wu et al.'s Alg. 1, see mtlcore.training.alignment
 
     @property
     def tasks(self) -> list[str]:
@@ -97,7 +92,7 @@ class MultiTaskModel(nn.Module):
 
     def head(self, task: str, pooled: torch.Tensor) -> torch.Tensor:
         """Task `task`'s logits from a pooled representation (its own dropout mask)."""
-        logits = self.heads[head_key(task)](self.dropout(pooled))
+        logits = self.heads[task_key(task)](self.dropout(pooled))
         return logits.squeeze(-1) if self.specs[task].kind == "regression" else logits
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, task: str,
@@ -159,7 +154,7 @@ class MultiTaskModel(nn.Module):
                        max_length: int = 128, task: str | None = None) -> np.ndarray:
         """(layers + 1, n, hidden): every hidden state (embedding output first) mean-pooled over each text's real
         tokens, in input order; the representations that layer-wise CKA compares. `task` selects its alignment."""
-        from .similarity import layer_activations
+        from ..analysis.similarity import layer_activations
 
         if len(texts) == 0:
             raise ValueError("layer_features: no texts")
@@ -238,7 +233,7 @@ class MultiTaskModel(nn.Module):
             encoder.load_state_dict(state, strict=False)
         model.heads.load_state_dict(torch.load(folder / "heads.pt", weights_only=True))
         if meta.get("alignment"):
-            from .wzr import add_alignment
+            from .alignment import add_alignment
 
             add_alignment(model).load_state_dict(torch.load(folder / "alignment.pt", weights_only=True))
         return model

@@ -1,12 +1,12 @@
 """Run the notebooks headlessly with papermill, one profile at a time, then write the report.
 
-    python -m mtlcore.pipeline --profile cpu                 # what `make reproduce` runs
-    python -m mtlcore.pipeline --profile smoke --only notebooks/00_quickstart.py
-    python -m mtlcore.pipeline --profile cpu --force         # ignore the up-to-date stamps
-    python -m mtlcore.pipeline --profile cpu --jobs 2        # two notebooks at a time (`run_parallel`)
+    python -m mtlcore.reporting.pipeline --profile cpu                 # what `make reproduce` runs
+    python -m mtlcore.reporting.pipeline --profile smoke --only notebooks/00_quickstart.py
+    python -m mtlcore.reporting.pipeline --profile cpu --force         # ignore the up-to-date stamps
+    python -m mtlcore.reporting.pipeline --profile cpu --jobs 2        # two notebooks at a time (`run_parallel`)
 
 Each notebook's jupytext `.py` source is executed into `results/<profile>/<name>.ipynb` with the
-profile's parameters injected (`mtlcore.config.Profile.parameters`). A notebook whose source,
+profile's parameters injected (`mtlcore.training.config.Profile.parameters`). A notebook whose source,
 parameters, mtlcore code and data are unchanged since its last successful run is not run again
 (its stamp is in `results/<profile>/.stamps/`). "Data" is what the notebook actually read: while
 it runs, every data file mtlcore opens is logged (`$MTLCORE_READ_LOG`, see `mtlcore.tasks`) and the
@@ -29,10 +29,10 @@ import sys
 import time
 from pathlib import Path
 
-from ._io import REPO_ROOT, atomic_write_json
+from .._io import REPO_ROOT, atomic_write_json
 from .cache import code_version, file_digest
-from .config import ConfigError, Profile
-from .provenance import provenance
+from ..training.config import ConfigError, Profile
+from ..provenance import provenance
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 PROFILES = NOTEBOOKS / "profiles"
@@ -214,7 +214,7 @@ def _write(nb, path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mtlcore.pipeline", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m mtlcore.reporting.pipeline", description=__doc__.split("\n")[0])
     ap.add_argument("--profile", default="cpu", help="smoke | cpu | gpu, or a profile YAML file")
     ap.add_argument("--only", nargs="*", help="notebook .py files to run (default: all)")
     ap.add_argument("--results", help="output folder (default results/<profile>)")

@@ -1,0 +1,13 @@
+"""Analyses of tasks and models, free of the training loop: they take arrays, tensors or a model.
+
+- `metrics`: the task metrics (macro-F1, accuracy, MCC, correlations, ROC AUC).
+- `similarity`: CKA between layers' representations (Kornblith et al. 2019), exact and minibatched.
+- `gradients`: cosines between per-task loss gradients on the shared parameters (Paper A, A-F3).
+- `covariance`: Wu, Zhang & Re's covariance similarity score (eq. 5) and SVD task weights (Alg. 2).
+"""
+from .covariance import covariance_similarity, svd_task_weights, weights_for
+from .gradients import GradientCosines, task_gradient_cosines
+from .similarity import CKAAccumulator, layerwise_cka, linear_cka, rbf_cka
+
+__all__ = ["CKAAccumulator", "GradientCosines", "covariance_similarity", "layerwise_cka", "linear_cka", "rbf_cka",
+           "svd_task_weights", "task_gradient_cosines", "weights_for"]
