@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mtlcore.papers.wu2020 import sentiment as S
+from mtlcore.papers.wu2020 import sentiment_data as D
 
 TASKS = ("test/words", "test/flipped")
 
@@ -18,10 +19,10 @@ def cfg(**kw):
 
 
 def test_splits_are_disjoint_and_test_is_the_held_out_split():
-    s = S.sentiment_splits("test/words")
+    s = D.sentiment_splits("test/words")
     assert set(s) == {"train", "dev", "test"}
     assert len(s["train"]) + len(s["dev"]) == 96 and len(s["test"]) == 48   # registry train 96 -> train + dev
-    sst = S.sentiment_splits("senteval/sst")
+    sst = D.sentiment_splits("senteval/sst")
     assert len(sst["test"]) == 1821 and len(sst["dev"]) == 872             # SST's official test and dev
 
 
@@ -147,6 +148,6 @@ def test_bad_input_names_the_problem():
     with pytest.raises(ValueError, match="hidden"):
         cfg(hidden=0)
     with pytest.raises(ValueError, match="bad split: 1 text"):
-        S.encode(["good", "   "], np.array([0, 1]), "tiny-bert", 8, where="bad split")
+        D.encode(["good", "   "], np.array([0, 1]), "tiny-bert", 8, where="bad split")
     with pytest.raises(ValueError, match="single-sentence classification"):
-        S.sentiment_splits("glue/rte")
+        D.sentiment_splits("glue/rte")

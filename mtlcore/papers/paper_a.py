@@ -47,17 +47,21 @@ def base_config(train: dict, gradient_every: int = 0) -> TrainConfig:
 
 
 def family_config(base: TrainConfig, family: str, tasks: Sequence[str], seed: int) -> TrainConfig:
-    """`base` with the family's fields, the tasks and the seed (adapters train with `adapter_lr` if set)."""
+    """`base` with the family's fields, the tasks and the seed. Adapters train at `adapter_lr`; the families
+    without adapters drop it (unused there), so their configs, and cache keys, do not depend on it."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
-    return base.replace(tasks=list(tasks), seed=seed, save_checkpoint=family in CHECKPOINTED, **FAMILIES[family])
+    fields = FAMILIES[family]
+    adapter_lr = base.adapter_lr if fields.get("adapter") else None
+    return base.replace(tasks=list(tasks), seed=seed, save_checkpoint=family in CHECKPOINTED, adapter_lr=adapter_lr,
+                        **fields)
 
 
 def pair_config(base: TrainConfig, tasks: Sequence[str], seed: int) -> TrainConfig:
     """One MTL model for a task group (A-F3 contrast pairs, A-F4 groups): no checkpoint kept."""
     if len(tasks) < 2 or len(set(tasks)) != len(tasks):
         raise ValueError(f"a task group needs >= 2 distinct tasks, got {list(tasks)}")
-    return base.replace(tasks=list(tasks), seed=seed, mode="mtl", save_checkpoint=False)
+    return base.replace(tasks=list(tasks), seed=seed, mode="mtl", save_checkpoint=False, adapter_lr=None)
 
 
 def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],

@@ -20,6 +20,7 @@ import yaml
 from .._io import atomic_write_text
 
 C = TypeVar("C", bound="YamlConfig")
+CLASS_WEIGHTS = ("none", "balanced", "inv_sqrt")
 
 
 class ConfigError(ValueError):
@@ -141,7 +142,9 @@ class TrainConfig(YamlConfig):
     grad_accumulation: int = 1        # batches whose gradients are summed into one optimiser step
     eval_batch_size: int = 64
     epochs: int = 3
-    lr: float = 5e-5
+    lr: float = 5e-5                  # the encoder's learning rate
+    head_lr: float | None = None      # the task heads' learning rate (None: lr); fresh heads need far more than lr
+    adapter_lr: float | None = None   # adapters and the LayerNorms they train (None: lr; unused without adapter)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     grad_clip: float = 1.0
@@ -152,7 +155,8 @@ class TrainConfig(YamlConfig):
     task_weights: dict[str, float] | None = None
     freeze_encoder: bool = False      # train only heads (+ alignment R_i): Alg. 1's schedule
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
-    alignment_lr: float | None = None # learning rate of the R_i (None: lr)
+    alignment_lr: float | None = None # learning rate of the R_i (None: head_lr, else lr)
+    class_weights: str = "none"       # classification losses: none | balanced | inv_sqrt (from training labels)
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
     precision: str = "fp32"           # fp32 | bf16: bfloat16 autocast of the training forward pass (weights stay fp32)
     shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
@@ -182,7 +186,7 @@ class TrainConfig(YamlConfig):
         for name in ("max_length", "batch_size", "grad_accumulation", "eval_batch_size", "epochs", "adapter_size"):
             v = getattr(self, name)
             _check(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
-        for name in ("lr", "alignment_lr", "temperature"):
+        for name in ("lr", "head_lr", "adapter_lr", "alignment_lr", "temperature"):
             v = getattr(self, name)
             _check(v is None or (math.isfinite(v) and v > 0), f"{name} must be a finite number > 0, got {v}")
         for name in ("weight_decay", "grad_clip"):
@@ -190,6 +194,8 @@ class TrainConfig(YamlConfig):
             _check(math.isfinite(v) and v >= 0, f"{name} must be a finite number >= 0, got {v}")
         _check(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
+        _check(self.class_weights in CLASS_WEIGHTS,
+               f"class_weights must be one of {', '.join(CLASS_WEIGHTS)}, got {self.class_weights!r}")
         _check(self.precision in ("fp32", "bf16"), f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         _check(self.sampling in ("proportional", "uniform", "temperature"),
                f"sampling must be proportional, uniform or temperature, got {self.sampling!r}")

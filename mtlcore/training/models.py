@@ -60,6 +60,7 @@ class MultiTaskModel(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.heads = nn.ModuleDict({task_key(n): nn.Linear(hidden, s.num_outputs) for n, s in self.specs.items()})
         self.alignment: nn.Module | None = None   # per-task R_i of Wu et al.'s Alg. 1, see mtlcore.training.alignment
+        self.class_weights: dict[str, torch.Tensor] = {}  # {task: per-class loss weight}, set by the trainer
 
     @property
     def tasks(self) -> list[str]:
@@ -173,10 +174,18 @@ class MultiTaskModel(nn.Module):
         return out
 
     def loss(self, task: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy (classification), MSE (regression) or BCE-with-logits (multi-label), mean over the batch."""
+        """Cross-entropy (classification), MSE (regression) or BCE-with-logits (multi-label), mean over the batch.
+
+        A classification task with `class_weights[task]` weighs each example's cross-entropy by its class's
+        weight and divides by the batch size (not by the batch's weight sum as torch's weighted mean does,
+        which would cancel the weights in a batch of one class)."""
         kind = self.specs[task].kind
         if kind == "classification":
-            return F.cross_entropy(logits, labels)
+            weight = self.class_weights.get(task)
+            if weight is None:
+                return F.cross_entropy(logits, labels)
+            per_example = F.cross_entropy(logits, labels, reduction="none")
+            return (per_example * weight.to(per_example.device)[labels]).mean()
         if kind == "regression":
             return F.mse_loss(logits, labels.to(logits.dtype))
         return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
