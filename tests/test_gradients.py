@@ -74,3 +74,28 @@ def test_callback_writes_the_table_and_leaves_training_unchanged(tiny_cfg, tmp_p
     assert sorted(table.step.unique()) == list(range(0, 13, 2))  # 12 steps: 96/16 per task x 2 tasks
     assert set(table.layer) == {"overall", "embeddings", "layer_1", "layer_2"}
     assert table.cosine.between(-1, 1).all() and 0 < cb.overhead < 1
+
+
+def test_tasks_sharing_inputs_take_one_forward_pass_and_the_same_cosines():
+    from mtlcore import TrainConfig
+    from mtlcore.training import Trainer, build_model
+    from mtlcore.training.batching import prepare_data
+
+    shared_cfg = TrainConfig(tasks=["test/sentiment", "test/length"], encoder="tiny-bert", batch_size=16,
+                             progress=False, seed=3)
+    model, tok = build_model(shared_cfg, shared_cfg.tasks)
+    tr, dev = prepare_data(shared_cfg, tok)
+    trainer = Trainer(shared_cfg, model, tr, dev)
+    model.eval()
+    batches = {t: trainer.sample_batch(t, seed=5) for t in tr}
+    calls = []
+    hook = model.encoder.register_forward_hook(lambda *a: calls.append(1))
+    one = task_gradient_cosines(model, batches)
+    assert len(calls) == 1                                   # one encoder pass for the input group
+    separate = task_gradient_cosines(model, batches, share_inputs=False)
+    assert len(calls) == 1 + len(batches)
+    hook.remove()
+    np.testing.assert_allclose(one.overall, separate.overall, atol=1e-6)
+    for key in separate.per_layer:
+        np.testing.assert_allclose(one.per_layer[key], separate.per_layer[key], atol=1e-6)
+    assert one.norms == pytest.approx(separate.norms, rel=1e-5)

@@ -116,3 +116,17 @@ def test_fit_prints_the_dev_score_of_every_epoch(tiny_cfg, capsys):
     assert len(lines) == 2 and "(words " in lines[0]
     assert [h["epoch"] for h in m["history"]] == [1, 2]
     assert f"{100 * m['history'][1]['average']:.1f}" in lines[1]
+
+
+def test_bf16_on_a_cpu_without_native_bf16_warns(tiny_cfg, monkeypatch):
+    from mtlcore.training import trainer
+
+    monkeypatch.setattr(trainer, "cpu_bf16_support", lambda: False)
+    with pytest.warns(UserWarning, match="without AVX512-BF16 or AMX"):
+        _trainer(tiny_cfg.replace(precision="bf16", device="cpu"))
+    monkeypatch.setattr(trainer, "cpu_bf16_support", lambda: True)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _trainer(tiny_cfg.replace(precision="bf16", device="cpu"))

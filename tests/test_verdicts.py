@@ -73,36 +73,102 @@ def test_a0_t1_and_partly_from_a_non_core_condition():
         v.decide("X", [extra])
 
 
-def test_a_f2_each_layer_must_separate():
-    layers = ["emb", "l0", "l1"]
-    rng = np.random.default_rng(0)
-    rad = 0.9 + 0.01 * rng.normal(size=(6, 3))
-    con = 0.5 + 0.01 * rng.normal(size=(8, 3))
-    assert v.a_f2(rad, con, layers).verdict == "reproduced"
-    rad_bad = rad.copy()
-    rad_bad[:, 2] = 0.3
-    assert v.a_f2(rad_bad, con, layers).verdict == "not reproduced"
-    rad_close = rad.copy()
-    rad_close[:, 2] = con[:, 2].mean() + np.array([0.2, -0.2, 0.15, -0.15, 0.1, -0.1])  # same mean, spread
-    assert v.a_f2(rad_close, con, layers).verdict == "inconclusive"
-    with pytest.raises(ValueError, match="layers"):
-        v.a_f2(rad, con[:, :2], layers)
+def _cka_pairs(tasks, value):
+    return {(a, b): value(a, b) for i, a in enumerate(tasks) for b in tasks[i + 1:]}
 
 
-def test_a_f3_overall_layers_and_contrast():
+def test_a_f2_decides_the_moved_layers_and_resamples_tasks():
+    layers = ["emb", "l1", "l2"]
+    rad_tasks, others = ["r1", "r2", "r3", "r4"], ["g1", "g2"]
+    rad = _cka_pairs(rad_tasks, lambda a, b: [0.999, 0.9, 0.8])
+    con = {(a, u): [0.998, 0.6, 0.5] for a in rad_tasks for u in others}
+    verdict = v.a_f2(rad, con, layers)
+    assert verdict.verdict == "reproduced"
+    assert [c.name for c in verdict.conditions] == ["layer l1: radiology - contrast CKA", "layer l2: radiology - contrast CKA"]
+    assert "undecided layer emb" in verdict.secondary           # every pair kind >= 0.99: shown, not decided
+    assert verdict.conditions[0].interval.estimate == pytest.approx(0.3)
+    # the last layer is decided even when nothing moved there
+    still = {k: [0.999, 0.9, 0.995] for k in con}
+    assert [c.name.split(":")[0] for c in v.a_f2(rad, still, layers).conditions] == ["layer l1", "layer l2"]
+    # radiology below contrast at the last layer: fails
+    low = _cka_pairs(rad_tasks, lambda a, b: [0.999, 0.9, 0.3])
+    assert v.a_f2(low, con, layers).verdict == "not reproduced"
+    # one radiology task carries the whole effect: resampling tasks makes the interval straddle 0
+    one = _cka_pairs(rad_tasks, lambda a, b: [0.999, 0.9, 0.95 if "r1" in (a, b) else 0.45])
+    c = v.a_f2(one, con, layers).conditions[-1]
+    assert c.interval.estimate == pytest.approx((3 * 0.95 + 3 * 0.45) / 6 - 0.5)
+    assert c.status == "straddles" and c.interval.low < 0 < c.interval.high
+    with pytest.raises(ValueError, match="layer values"):
+        v.a_f2(rad, {k: x[:2] for k, x in con.items()}, layers)
+
+
+def test_a_f3_overall_layers_contrast_and_records():
     layers = [f"layer_{i}" for i in range(5)]
     rad = np.full((5, 6), 0.3) + 0.01 * np.arange(5)[:, None]
     con = np.full((5, 6), 0.05) + 0.01 * np.arange(5)[:, None]
-    assert v.a_f3(rad, con, layers).verdict == "reproduced"
+    assert v.a_f3(rad, con, layers, records=8).verdict == "reproduced"
     bad = rad.copy()
     bad[:, 1:3] = -0.2  # 2 of 5 layers negative: 3 < 4 needed
-    assert v.a_f3(bad, con, layers).verdict == "not reproduced"
-    assert v.a_f3(rad, rad + 0.1, layers).verdict == "not reproduced"  # below the contrast pairs
+    assert v.a_f3(bad, con, layers, records=8).verdict == "not reproduced"
+    assert v.a_f3(rad, rad + 0.1, layers, records=8).verdict == "not reproduced"  # below the contrast pairs
+    few = v.a_f3(rad, con, layers, records=7)                    # fewer than 8 records: cannot decide
+    assert few.verdict == "inconclusive" and "fewer than 8 records" in few.reason
+    assert v.a_f3(rad[:3], con[:3], layers, records=8).conditions[1].status == "blocked"   # count needs 5 seeds
     noisy = rad.copy()
-    noisy[:, 1] = [0.3, -0.2, 0.4, -0.1, 0.2]  # one layer straddles: 4 sure + 1 open >= 4 needed -> holds
-    assert v.a_f3(noisy, con, layers).verdict == "reproduced"
-    noisy[:, 2] = [0.3, -0.2, 0.4, -0.1, 0.2]  # 3 sure + 2 open: could reach 4
-    assert v.a_f3(noisy, con, layers).verdict == "inconclusive"
+    noisy[:, 2] = [0.3, -0.5, 0.4, -0.4, 0.25]    # one layer's mean +0.01: the count's low end is 4 = needed
+    assert v.a_f3(noisy, con, layers, records=8).conditions[1].status == "holds"
+    noisy[:, 3] = noisy[:, 2]                      # two such layers: the bootstrap count straddles 4
+    c = v.a_f3(noisy, con, layers, records=8).conditions[1]
+    assert c.interval.estimate == 5 and c.interval.low < 4 and c.status == "straddles"
+
+
+def test_count_interval_bootstrap_over_seeds():
+    table = np.array([[1.0, -1.0, 0.5], [1.0, -1.0, 0.5], [1.0, -1.0, 0.5], [1.0, -1.0, 0.5], [1.0, -1.0, 0.5]])
+    iv = v.count_interval(table)
+    assert (iv.estimate, iv.low, iv.high, iv.n) == (2, 2, 2, 5)                  # no seed spread: exact count
+    mixed = np.array([[1.0, 2.0], [1.0, -2.0], [1.0, 2.0], [1.0, -2.0], [1.0, 1.0]])   # item 2: mean +0.2, noisy
+    iv = v.count_interval(mixed)
+    assert iv.estimate == 2 and iv.low == 1 and iv.high == 2
+    assert v.count_interval(mixed, above=False).estimate == 0
+    need2 = v.count_over_seeds("n", True, mixed, 2, ["a", "b"])
+    need1 = v.count_over_seeds("n", True, mixed, 1, ["a", "b"])
+    assert (need2.status, need1.status) == ("straddles", "holds")
+    assert v.count_over_seeds("n", True, -np.abs(mixed), 1, ["a", "b"]).status == "fails"
+    assert v.count_over_seeds("n", True, mixed[:4], 1, ["a", "b"]).status == "blocked"   # < 5 seeds
+    with pytest.raises(ValueError, match="NaN"):
+        v.count_interval([[np.nan]])
+
+
+def test_learned_model_guard():
+    floor, ref = {"a": 50.0, "b": 30.0}, {"a": 90.0, "b": 70.0}
+    g = v.guard("mtl", "lumbar", {"a": 60.0, "b": 60.0}, floor, ref)        # mean 60 vs 40 + 0.5 x 40 = 60
+    assert g.needed == pytest.approx(60.0) and g.learned and g.key == "lumbar/mtl"
+    floor_family = v.guard("mtl", "lumbar", floor, floor, ref)
+    assert not floor_family.learned and "did not learn" in floor_family.describe()
+    with pytest.raises(ValueError, match="same tasks"):
+        v.guard("mtl", "lumbar", {"a": 1.0}, floor, ref)
+    # a family at the floor makes the MTL-vs-STL condition inconclusive, never "holds"
+    stl = v.guard("stl", "lumbar", {"a": 80.0, "b": 60.0}, floor, ref)
+    close = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.2], [0.3, 0.0, 0.1]])
+    out = v.a_t1(close, 5.5, 6, 0.17, "lumbar", guards=[stl, floor_family])
+    assert out.verdict == "inconclusive" and out.reason.startswith("models did not learn")
+    assert out.conditions[0].status == "blocked" and "inconclusive (models did not learn: lumbar/mtl)" in out.describe()
+    assert v.a_t1(close, 5.5, 6, 0.17, "lumbar", guards=[stl, g]).verdict == "reproduced"
+    # a core condition that fails on its own (efficiency) still fails
+    assert v.a_t1(close, 2.0, 6, 0.17, "lumbar", guards=[stl, floor_family]).verdict == "not reproduced"
+    assert "guard lumbar/mtl" in out.to_dict()["guards"][1]["text"]
+    with pytest.raises(ValueError, match="without a learned-model guard"):
+        v.a_t1(close, 5.5, 6, 0.17, "openi", guards=[stl, g])
+
+
+def test_a_f1_criterion():
+    good = v.Interval(0.86, 0.78, 0.92, 40, "bootstrap")
+    assert v.a_f1(40, 40, good).verdict == "reproduced"
+    assert v.a_f1(40, 39, good).verdict == "not reproduced"                       # a note left out
+    assert v.a_f1(40, 40, v.Interval(0.78, 0.72, 0.85, 40, "bootstrap")).verdict == "not reproduced"   # < 0.80
+    wide = v.a_f1(40, 40, v.Interval(0.82, 0.65, 0.93, 40, "bootstrap"))          # low end below 0.70
+    assert wide.verdict == "inconclusive"
+    assert v.a_f1(40, 40, v.Interval(0.82, 0.60, 0.68, 40, "bootstrap")).verdict == "not reproduced"
 
 
 def test_a_f4_correlations_partly_and_minimum_groups():
@@ -235,3 +301,16 @@ def test_verdict_describe_lists_conditions_secondary_and_the_verdict():
     assert out[-1].startswith("B-F6: ") and len(out) == 3
     with_secondary = v.b_f7({"a": 1.0, "b": 1.0, "c": -1.0}, {"a": 1.0, "b": 2.0, "c": 3.0}).describe()
     assert "secondary: Spearman(score change, gain)" in with_secondary
+
+
+def test_power_seeds_known_values():
+    from scipy import stats
+
+    n = v.power_seeds(effect=1.0, sd=1.0, threshold=0.0)
+    # the noncentral-t power at n reaches 0.8, at n - 1 it does not
+    power = lambda k: stats.nct.sf(stats.t.ppf(0.975, k - 1), k - 1, 1.0 * math.sqrt(k))  # noqa: E731
+    assert power(n) >= 0.8 > power(n - 1) and n == 10
+    assert v.power_seeds(3.0, 1.0, 0.0) < n < v.power_seeds(0.5, 1.0, 0.0)    # bigger effect, fewer seeds
+    assert v.power_seeds(-1.0, 1.0, 0.0) == n                                  # either side of the threshold
+    assert v.power_seeds(0.0, 1.0, 0.0) is None and v.power_seeds(0.01, 5.0, 0.0) is None
+    assert v.power_seeds(1.0, 0.0, 0.0) == 2

@@ -61,23 +61,31 @@ def _cosine(gram: torch.Tensor) -> np.ndarray:
     return cos.cpu().numpy()
 
 
-def task_gradient_cosines(model, batch_per_task: Mapping[str, dict], per_layer: bool = True) -> GradientCosines:
+def task_gradient_cosines(model, batch_per_task: Mapping[str, dict], per_layer: bool = True,
+                          share_inputs: bool = True) -> GradientCosines:
     """Cosines between per-task loss gradients on `model`'s shared encoder parameters.
 
     model: a `MultiTaskModel`. batch_per_task: {task: collated batch with labels}, on the model's device.
-    One forward + backward per task (torch.autograd.grad, so .grad of the model is untouched); only the
-    k gradient vectors are held, no copy of the model. Dropout follows the model's train/eval mode.
+    Tasks whose batches hold the same inputs (an input group: the lumbar pathologies of one level text) share
+    ONE forward pass, and each task's gradient is one backward pass over that shared graph (torch.autograd.grad
+    with retain_graph); other tasks get a forward + backward each. .grad of the model is untouched; only the k
+    gradient vectors are held, no copy of the model. Dropout follows the model's train/eval mode (with dropout
+    on, a shared pass gives the tasks one dropout mask; `share_inputs=False` gives each task its own pass).
     """
     names, params = zip(*model.shared_parameters())
     groups = [layer_group(n) for n in names]
     tasks = list(batch_per_task)
-    grads: list[list[torch.Tensor]] = []
-    for task in tasks:
-        batch = batch_per_task[task]
-        out = model(task=task, **{k: v for k, v in batch.items() if k != "labels"})
-        loss = model.loss(task, out.logits, batch["labels"])
-        g = torch.autograd.grad(loss, params, allow_unused=True)
-        grads.append([torch.zeros_like(p) if gi is None else gi.detach() for gi, p in zip(g, params)])
+    by_task: dict[str, list[torch.Tensor]] = {}
+    shared = share_inputs and hasattr(model, "forward_tasks") and getattr(model, "alignment", None) is None
+    for unit in _same_inputs(batch_per_task, shared):
+        inputs = {k: v for k, v in batch_per_task[unit[0]].items() if k != "labels"}
+        logits = (model.forward_tasks(unit, **inputs) if len(unit) > 1
+                  else {unit[0]: model(task=unit[0], **inputs).logits})
+        for i, task in enumerate(unit):
+            loss = model.loss(task, logits[task], batch_per_task[task]["labels"])
+            g = torch.autograd.grad(loss, params, allow_unused=True, retain_graph=i < len(unit) - 1)
+            by_task[task] = [torch.zeros_like(p) if gi is None else gi.detach() for gi, p in zip(g, params)]
+    grads = [by_task[t] for t in tasks]
     k = len(tasks)
     keys = sorted(set(groups), key=_group_order)
     grams = {key: torch.zeros(k, k, dtype=torch.float64, device=params[0].device) for key in keys}
@@ -87,6 +95,20 @@ def task_gradient_cosines(model, batch_per_task: Mapping[str, dict], per_layer: 
     overall = sum(grams.values())
     return GradientCosines(tasks, _cosine(overall), {key: _cosine(g) for key, g in grams.items()} if per_layer else {},
                            {t: float(overall[i, i].sqrt()) for i, t in enumerate(tasks)})
+
+
+def _same_inputs(batches: Mapping[str, dict], shared: bool = True) -> list[list[str]]:
+    """Tasks grouped by identical input tensors (one forward pass each group); singletons when not `shared`."""
+    units: list[list[str]] = []
+    for task, batch in batches.items():
+        for unit in units if shared else ():
+            first = batches[unit[0]]
+            if first.keys() == batch.keys() and all(torch.equal(first[k], batch[k]) for k in batch if k != "labels"):
+                unit.append(task)
+                break
+        else:
+            units.append([task])
+    return units
 
 
 def _group_order(key: str) -> tuple[int, int]:

@@ -35,9 +35,10 @@ def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, chec
 
     if verdict is not None:
         decided = verdict.to_dict()
-        checks = {c["text"]: c["status"] == "holds" for c in decided["conditions"]}
+        checks = {g["text"]: g["learned"] for g in decided["guards"]}   # the learned-model guard of each family
+        checks.update({c["text"]: c["status"] == "holds" for c in decided["conditions"]})
         checks.update({f"(secondary, not deciding) {k}: {v}": True for k, v in decided["secondary"].items()})
-        extra = {"reason": decided["reason"], "conditions": decided["conditions"]}
+        extra = {"reason": decided["reason"], "conditions": decided["conditions"], "guards": decided["guards"]}
     elif checks is None:
         raise ValueError("record_claim needs checks or a verdict")
     else:

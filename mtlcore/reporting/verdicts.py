@@ -17,6 +17,7 @@ settle it, where the unit is seeds); partly = every core condition holds and som
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
@@ -100,6 +101,26 @@ def seeds_to_settle(interval: Interval, threshold: float, level: float = LEVEL, 
     return None
 
 
+def power_seeds(effect: float, sd: float, threshold: float, power: float = 0.8, level: float = LEVEL,
+                most: int = 100) -> int | None:
+    """Seeds to fix in advance for an interval condition over seeds (PAPERS.md, "sizes fixed in advance"): the
+    smallest n >= 2 at which the `level` t-interval of a mean with true value `effect` and per-seed standard
+    deviation `sd` excludes `threshold` with probability >= `power` (noncentral t: it excludes the threshold when
+    |mean - threshold| > t_crit s / sqrt(n)). None when even `most` seeds would not (effect at the threshold)."""
+    if not (math.isfinite(effect) and math.isfinite(sd)) or sd < 0:
+        raise ValueError(f"power_seeds: effect and sd must be finite (sd >= 0), got {effect}, {sd}")
+    gap = abs(effect - threshold)
+    if gap == 0:
+        return None
+    if sd == 0:
+        return 2
+    for n in range(2, most + 1):
+        crit = stats.t.ppf(0.5 + level / 2, n - 1)
+        if stats.nct.sf(crit, n - 1, gap / (sd / math.sqrt(n))) >= power:
+            return n
+    return None
+
+
 @dataclass
 class Condition:
     """One condition of an item: an interval vs a threshold (`above`: the claim is estimate > threshold,
@@ -113,10 +134,14 @@ class Condition:
     inclusive: bool = False
     holds: bool | None = None
     detail: str = ""
+    families: tuple[str, ...] = ()   # the guard keys ("<corpus>/<family>") of the models it compares
+    blocked: str = ""   # why it cannot be decided whatever its numbers (e.g. "models did not learn: mtl lumbar")
 
     @property
     def status(self) -> str:
-        """'holds', 'fails' or 'straddles'."""
+        """'holds', 'fails', 'straddles', or 'blocked' (see `blocked`)."""
+        if self.blocked:
+            return "blocked"
         if self.interval is None:
             if self.holds is None:
                 raise ValueError(f"condition {self.name!r} has neither an interval nor a yes/no fact")
@@ -132,7 +157,8 @@ class Condition:
         side = (">=" if self.inclusive else ">") if self.above else ("<=" if self.inclusive else "<")
         what = f"{self.interval} vs {side} {self.threshold:g}" if self.interval is not None else (self.detail or "")
         extra = f"; {self.detail}" if self.interval is not None and self.detail else ""
-        return f"{'(core) ' if self.core else ''}{self.name}: {what}{extra} -> {self.status}"
+        status = f"inconclusive ({self.blocked})" if self.blocked else self.status
+        return f"{'(core) ' if self.core else ''}{self.name}: {what}{extra} -> {status}"
 
 
 @dataclass
@@ -142,10 +168,11 @@ class Verdict:
     conditions: list[Condition]
     reason: str
     secondary: dict[str, str] = field(default_factory=dict)  # shown, never deciding
+    guards: list["Guard"] = field(default_factory=list)      # the learned-model guard of each family it uses
 
     def describe(self) -> str:
-        """What a notebook prints: each condition, each secondary line, then '<item>: <verdict> - <reason>'."""
-        return "\n".join([*(c.describe() for c in self.conditions),
+        """What a notebook prints: each guard, condition and secondary line, then '<item>: <verdict> - <reason>'."""
+        return "\n".join([*(g.describe() for g in self.guards), *(c.describe() for c in self.conditions),
                           *(f"secondary: {k} {v}" for k, v in self.secondary.items()),
                           f"{self.item}: {self.verdict} - {self.reason}"])
 
@@ -158,22 +185,42 @@ class Verdict:
 
         return {"item": self.item, "verdict": self.verdict, "reason": self.reason,
                 "conditions": [plain(c) for c in self.conditions],
-                "secondary": dict(self.secondary)}
+                "secondary": dict(self.secondary),
+                "guards": [{**asdict(g), "needed": g.needed, "learned": g.learned, "text": g.describe()}
+                           for g in self.guards]}
 
 
 def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | None = None,
-           partly_if_some_core: bool = False) -> Verdict:
+           partly_if_some_core: bool = False, guards: Sequence["Guard"] = ()) -> Verdict:
     """The PAPERS.md rule (module docstring). `partly_if_some_core`: the item says "one of the core
-    conditions holding = partly" (A-F4), so a failing core condition with another core one holding is partly."""
+    conditions holding = partly" (A-F4), so a failing core condition with another core one holding is partly.
+
+    `guards`: the learned-model guard of each family the conditions use (PAPERS.md, general rules); a condition
+    whose `families` include one that did not learn is blocked ("inconclusive (models did not learn)"), and so
+    is the verdict unless a core condition on learned models fails. Blocked conditions never count as holding."""
     if not any(c.core for c in conditions):
         raise ValueError(f"{item}: no core condition")
+    unknown = {f for c in conditions for f in c.families} - {g.key for g in guards}
+    if guards and unknown:
+        raise ValueError(f"{item}: conditions use famil(ies) {sorted(unknown)} without a learned-model guard")
+    not_learned = {g.key for g in guards if not g.learned}
+    for c in conditions:
+        bad = [f for f in c.families if f in not_learned]
+        if bad and not c.blocked:
+            c.blocked = f"models did not learn: {', '.join(bad)}"
     core = [c for c in conditions if c.core]
     failed = [c for c in core if c.status == "fails"]
     straddle = [c for c in core if c.status == "straddles"]
-    if partly_if_some_core and failed and any(c.status == "holds" for c in core) and not straddle:
+    blocked = [c for c in core if c.status == "blocked"]
+    if partly_if_some_core and failed and any(c.status == "holds" for c in core) and not straddle and not blocked:
         verdict, reason = "partly", f"core condition(s) {_names(failed)} fail, the others hold"
     elif failed:
         verdict, reason = "not reproduced", f"core condition(s) {_names(failed)} fail"
+    elif blocked:
+        verdict = "inconclusive"
+        reason = "; ".join(f"{c.name}: {c.blocked}" for c in blocked)
+        if any("did not learn" in c.blocked for c in blocked):
+            reason = f"models did not learn - {reason}"
     elif straddle:
         needs = [f"{c.name}: " + ("at least 2 seeds (one seed gives no interval)" if c.interval.n < 2 else
                                    f"~{n} seeds" if (n := seeds_to_settle(c.interval, c.threshold)) else
@@ -189,16 +236,95 @@ def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | N
     else:
         others = [c for c in conditions if c.status != "holds"]
         verdict, reason = "partly", f"core conditions hold; {_names(others)} do not"
-    return Verdict(item, verdict, conditions, reason, dict(secondary or {}))
+    return Verdict(item, verdict, conditions, reason, dict(secondary or {}), list(guards))
 
 
 def combine(item: str, parts: Sequence[Verdict]) -> Verdict:
     """One verdict over several settings that must all hold (e.g. A-T1 "per corpus"): `decide` over the union
     of their conditions, each named after its part."""
-    conditions = [Condition(f"{p.item}: {c.name}", c.core, c.interval, c.threshold, c.above, c.inclusive, c.holds,
-                            c.detail) for p in parts for c in p.conditions]
+    conditions = [dataclasses.replace(c, name=f"{p.item}: {c.name}") for p in parts for c in p.conditions]
     secondary = {f"{p.item}: {k}": val for p in parts for k, val in p.secondary.items()}
-    return decide(item, conditions, secondary)
+    return decide(item, conditions, secondary, guards=[g for p in parts for g in p.guards])
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The learned-model guard of one model family on one corpus (PAPERS.md, general rules): the family's mean
+    test score over tasks must close at least half the distance from the majority-class floor to the TF-IDF
+    reference, mean >= floor + 0.5 (reference - floor), all three means over the same tasks, in points."""
+
+    family: str
+    corpus: str
+    mean: float
+    floor: float
+    reference: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.corpus}/{self.family}"
+
+    @property
+    def needed(self) -> float:
+        return self.floor + 0.5 * (self.reference - self.floor)
+
+    @property
+    def learned(self) -> bool:
+        return bool(self.mean >= self.needed)
+
+    def describe(self) -> str:
+        return (f"guard {self.key}: mean test {self.mean:.1f} vs floor {self.floor:.1f} + 0.5 x (TF-IDF "
+                f"{self.reference:.1f} - floor) = {self.needed:.1f} -> {'learned' if self.learned else 'did not learn'}")
+
+
+def guard(family: str, corpus: str, scores: dict[str, float], floor: dict[str, float],
+          reference: dict[str, float]) -> Guard:
+    """`Guard` from per-task numbers in points: `scores` (the family's mean test score over seeds), `floor` (the
+    majority class), `reference` (TF-IDF + class-balanced logistic regression); the same tasks in all three."""
+    tasks = sorted(scores)
+    if not tasks or sorted(floor) != tasks or sorted(reference) != tasks:
+        raise ValueError(f"guard {corpus}/{family}: scores, floor and reference need the same tasks, got "
+                         f"{tasks}, {sorted(floor)}, {sorted(reference)}")
+    mean = lambda d: float(np.mean([d[t] for t in tasks]))  # noqa: E731
+    return Guard(family, corpus, mean(scores), mean(floor), mean(reference))
+
+
+MIN_COUNT_SEEDS = 5
+
+
+def count_interval(table: np.ndarray, threshold: float = 0.0, above: bool = True, n_boot: int = 10_000,
+                   seed: int = 0) -> Interval:
+    """How many items have their mean over seeds on the claimed side of `threshold`, with a bootstrap interval
+    over seeds (PAPERS.md, general rules): `table` is (seeds x items); each draw resamples the seed rows,
+    recomputes the per-item means and counts. The interval's n is the number of seeds."""
+    t = np.asarray(table, dtype=float)
+    if t.ndim != 2 or t.shape[0] == 0 or t.shape[1] == 0:
+        raise ValueError(f"count_interval: expected a (seeds x items) table, got shape {t.shape}")
+    if not np.isfinite(t).all():
+        raise ValueError("count_interval: table contains NaN or inf")
+
+    def count(rows: np.ndarray) -> np.ndarray:
+        means = rows.mean(axis=-2)
+        return ((means > threshold) if above else (means < threshold)).sum(axis=-1)
+
+    estimate = float(count(t))
+    if t.shape[0] < 2:
+        return Interval(estimate, 0.0, float(t.shape[1]), 1, "count bootstrap")
+    idx = np.random.default_rng(seed).integers(0, t.shape[0], (n_boot, t.shape[0]))
+    low, high = np.quantile(count(t[idx]), [0.5 - LEVEL / 2, 0.5 + LEVEL / 2])
+    return Interval(estimate, float(low), float(high), t.shape[0], "count bootstrap")
+
+
+def count_over_seeds(name: str, core: bool, table: np.ndarray, need: int, items: Sequence[str],
+                     threshold: float = 0.0, above: bool = True, families: tuple[str, ...] = ()) -> Condition:
+    """"At least `need` of the items have their mean over seeds > (or < ) `threshold`": holds when the bootstrap
+    interval's low end >= need, fails when its high end < need, straddles otherwise; fewer than
+    `MIN_COUNT_SEEDS` seeds cannot decide (blocked)."""
+    iv = count_interval(table, threshold, above)
+    means = np.asarray(table, dtype=float).mean(axis=0)
+    detail = f"{int(iv.estimate)} of {len(items)}: " + ", ".join(f"{n} {m:+.3f}" for n, m in zip(items, means))
+    blocked = f"fewer than {MIN_COUNT_SEEDS} seeds ({iv.n})" if iv.n < MIN_COUNT_SEEDS else ""
+    return Condition(name, core, iv, threshold=need, inclusive=True, detail=detail, families=families,
+                     blocked=blocked)
 
 
 def _names(conditions: list[Condition]) -> str:
@@ -218,10 +344,11 @@ def _finite(values, name: str) -> np.ndarray:
 
 
 def a_t1(diff_points: np.ndarray, throughput_ratio: float, k: int, parameter_ratio: float,
-         corpus: str = "") -> Verdict:
+         corpus: str = "", guards: Sequence[Guard] = ()) -> Verdict:
     """A-T1 for one corpus. diff_points: (seeds x tasks) paired MTL - STL test macro-F1 in points (x100).
     throughput_ratio: one MTL model's inference throughput / that of k STL models on the same reports.
-    parameter_ratio: MTL parameters / total parameters of the k STL models.
+    parameter_ratio: MTL parameters / total parameters of the k STL models. guards: the corpus's `stl` and
+    `mtl` learned-model guards (PAPERS.md: a family that did not learn makes "MTL matches STL" inconclusive).
 
     (core) the mean over tasks of the paired difference has a t-interval (over seeds) lower bound >= -2
     points. (core) efficiency: throughput ratio >= 0.8 k and "about 1/k" of the parameters, read as a
@@ -229,61 +356,138 @@ def a_t1(diff_points: np.ndarray, throughput_ratio: float, k: int, parameter_rat
     d = np.asarray(diff_points, dtype=float)
     if d.ndim != 2:
         raise ValueError(f"diff_points must be (seeds x tasks), got shape {d.shape}")
+    uses = (f"{corpus}/stl", f"{corpus}/mtl") if guards else ()
     match = Condition("MTL matches STL (mean over tasks of MTL - STL macro-F1, points)", True,
-                      t_interval(d.mean(axis=1)), threshold=-2.0, inclusive=True)
+                      t_interval(d.mean(axis=1)), threshold=-2.0, inclusive=True, families=uses)
     speed = Condition(f"one MTL model serves k={k} tasks at >= 0.8k times the throughput of k STL models", True,
                       holds=throughput_ratio >= 0.8 * k, detail=f"ratio {throughput_ratio:.2f} vs {0.8 * k:.2f}")
     params = Condition("with about 1/k of the STL models' parameters (ratio <= 1.1/k)", True,
                        holds=parameter_ratio <= 1.1 / k, detail=f"ratio {parameter_ratio:.3f} vs 1/k = {1 / k:.3f}")
-    return decide(f"A-T1{' ' + corpus if corpus else ''}", [match, speed, params])
+    return decide(f"A-T1{' ' + corpus if corpus else ''}", [match, speed, params], guards=guards)
 
 
 def a0_t1(mtl_minus_stl: Sequence[float], mtl_minus_adapters: Sequence[float],
-          secondary: dict[str, str] | None = None) -> Verdict:
+          secondary: dict[str, str] | None = None, corpus: str = "", guards: Sequence[Guard] = ()) -> Verdict:
     """A0-T1. Each argument: per seed, the mean over tasks of the paired MTL - (STL | STL + adapters) test
-    macro-F1 in points. (core) both t-interval lower bounds >= -2 points. MTL + adapters goes in `secondary`."""
-    return decide("A0-T1", [
-        Condition("MTL - STL fine-tuning (points)", True, t_interval(mtl_minus_stl), -2.0, inclusive=True),
-        Condition("MTL - STL with adapters (points)", True, t_interval(mtl_minus_adapters), -2.0, inclusive=True),
+    macro-F1 in points. (core) both t-interval lower bounds >= -2 points. MTL + adapters goes in `secondary`.
+    guards: the corpus's `stl`, `stl+adapters` and `mtl` learned-model guards."""
+    g = (lambda *fs: tuple(f"{corpus}/{f}" for f in fs)) if guards else (lambda *fs: ())
+    return decide(f"A0-T1{' ' + corpus if corpus else ''}", [
+        Condition("MTL - STL fine-tuning (points)", True, t_interval(mtl_minus_stl), -2.0, inclusive=True,
+                  families=g("mtl", "stl")),
+        Condition("MTL - STL with adapters (points)", True, t_interval(mtl_minus_adapters), -2.0, inclusive=True,
+                  families=g("mtl", "stl+adapters")),
+    ], secondary, guards=guards)
+
+
+def a_f1(notes: int, processed: int, micro_f1: Interval, secondary: dict[str, str] | None = None) -> Verdict:
+    """A-F1, the pipeline on real reports. notes / processed: test-split notes given to / handled end to end by
+    the pipeline (sentences -> level tags -> grouped text -> predictions) with no manual step. micro_f1: the
+    pipeline's presence micro-F1 against those notes' labels with a bootstrap interval over notes.
+    (core) every note processed; (core) micro-F1 >= 0.80; (core) the interval's low end >= 0.70."""
+    return decide("A-F1", [
+        _fact("every test-split note goes through the pipeline with no manual step", notes > 0 and processed == notes,
+              f"{processed} of {notes} notes"),
+        _fact("presence micro-F1 >= 0.80", micro_f1.estimate >= 0.80, f"micro-F1 {micro_f1}"),
+        Condition("presence micro-F1, bootstrap over notes: low end", True, micro_f1, 0.70, inclusive=True),
     ], secondary)
 
 
-def a_f2(radiology_cka: np.ndarray, contrast_cka: np.ndarray, layers: Sequence[str],
-         secondary: dict[str, str] | None = None, seed: int = 0) -> Verdict:
-    """A-F2. radiology_cka: (radiology task pairs x layers) CKA between the pair's STL models; contrast_cka:
-    (contrast pairs x layers), a radiology STL model vs a GLUE/SentEval one on the same inputs.
-    (core) at every layer, mean radiology CKA - mean contrast CKA > 0 with a bootstrap interval over pairs
-    (both sets resampled) above 0."""
-    rad, con = np.asarray(radiology_cka, float), np.asarray(contrast_cka, float)
-    if rad.ndim != 2 or con.ndim != 2 or rad.shape[1] != len(layers) or con.shape[1] != len(layers):
-        raise ValueError(f"CKA tables must be (pairs x {len(layers)} layers), got {rad.shape} and {con.shape}")
-    conditions = [Condition(f"layer {name}: radiology - contrast CKA", True,
-                            _two_sample(rad[:, j], con[:, j], seed), 0.0) for j, name in enumerate(layers)]
-    return decide("A-F2", conditions, secondary)
+MOVED_CKA = 0.99
 
 
-def a_f3(radiology_cos: np.ndarray, contrast_cos: np.ndarray, layers: Sequence[str],
-         secondary: dict[str, str] | None = None) -> Verdict:
-    """A-F3. radiology_cos / contrast_cos: (seeds x (1 + layers)) mean gradient cosine over training of the
-    radiology (resp. contrast) pairs, column 0 the overall cosine, then one column per layer.
-    (core) overall radiology cosine > 0 (t over seeds); > 0 at >= 80% of the layers; and the overall radiology
-    cosine above the contrast pairs' (paired by seed)."""
+def a_f2(radiology: dict[tuple[str, str], Sequence[float]], contrast: dict[tuple[str, str], Sequence[float]],
+         layers: Sequence[str], secondary: dict[str, str] | None = None, seed: int = 0, n_boot: int = 10_000,
+         guards: Sequence[Guard] = (), families: tuple[str, ...] = ()) -> Verdict:
+    """A-F2 (amended 2026-12-01). radiology[(task_a, task_b)]: per layer, the CKA between the two radiology tasks'
+    STL models (mean over seeds); contrast[(radiology task, contrast task)]: per layer, a radiology STL model vs a
+    GLUE/SentEval STL model on the same inputs.
+
+    The decided layers: those where fine-tuning moved the models (the contrast pairs' mean CKA < 0.99), and the
+    last layer always. (core) at each decided layer, mean radiology CKA - mean contrast CKA > 0 with a bootstrap
+    interval resampling tasks (pairs share tasks: each draw takes the radiology and the contrast tasks with
+    replacement and weights every pair by how often both its tasks were drawn). Other layers are shown, not
+    decided. `families`: the guard keys of the STL models compared."""
+    rad, con = _pair_table(radiology, len(layers), "radiology"), _pair_table(contrast, len(layers), "contrast")
+    con_mean = np.mean([v for v in con.values()], axis=0)
+    decided = [j for j in range(len(layers)) if con_mean[j] < MOVED_CKA or j == len(layers) - 1]
+    draws = _task_bootstrap(rad, con, seed, n_boot)
+    rad_mean, conm = np.mean(list(rad.values()), axis=0), con_mean
+    conditions = []
+    for j in decided:
+        d = draws[:, j][np.isfinite(draws[:, j])]
+        low, high = np.quantile(d, [0.5 - LEVEL / 2, 0.5 + LEVEL / 2])
+        iv = Interval(float(rad_mean[j] - conm[j]), float(low), float(high), len(_tasks(rad, con)), "task bootstrap")
+        conditions.append(Condition(f"layer {layers[j]}: radiology - contrast CKA", True, iv, 0.0,
+                                    detail=f"contrast mean {conm[j]:.3f}", families=families))
+    shown = {layers[j]: f"radiology {rad_mean[j]:.4f}, contrast {conm[j]:.4f} (every pair kind >= {MOVED_CKA}: "
+                        "not decided)" for j in range(len(layers)) if j not in decided}
+    return decide("A-F2", conditions, {**{f"undecided layer {k}": v for k, v in shown.items()}, **(secondary or {})},
+                  guards=guards)
+
+
+def _pair_table(pairs: dict, n_layers: int, what: str) -> dict[tuple[str, str], np.ndarray]:
+    if not pairs:
+        raise ValueError(f"A-F2: no {what} pairs")
+    out = {}
+    for key, values in pairs.items():
+        v = _finite(values, f"{what} pair {key}")
+        if len(v) != n_layers:
+            raise ValueError(f"A-F2: {what} pair {key} has {len(v)} layer values, expected {n_layers}")
+        out[tuple(key)] = v
+    return out
+
+
+def _tasks(rad: dict, con: dict) -> list[str]:
+    return sorted({t for pair in rad for t in pair} | {pair[0] for pair in con}) + sorted({p[1] for p in con})
+
+
+def _task_bootstrap(rad: dict, con: dict, seed: int, n_boot: int) -> np.ndarray:
+    """(n_boot x layers) draws of mean radiology CKA - mean contrast CKA, resampling tasks (see `a_f2`)."""
+    radiology = sorted({t for pair in rad for t in pair} | {pair[0] for pair in con})
+    others = sorted({pair[1] for pair in con})
+    ri, oi = {t: i for i, t in enumerate(radiology)}, {t: i for i, t in enumerate(others)}
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(len(radiology), np.full(len(radiology), 1 / len(radiology)), n_boot).astype(float)
+    u = rng.multinomial(len(others), np.full(len(others), 1 / len(others)), n_boot).astype(float)
+    rw = np.stack([w[:, ri[a]] * w[:, ri[b]] for a, b in rad], axis=1)          # (n_boot x radiology pairs)
+    cw = np.stack([w[:, ri[a]] * u[:, oi[b]] for a, b in con], axis=1)          # (n_boot x contrast pairs)
+    rv, cv = np.stack(list(rad.values())), np.stack(list(con.values()))         # (pairs x layers)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (rw @ rv) / rw.sum(1, keepdims=True) - (cw @ cv) / cw.sum(1, keepdims=True)
+
+
+MIN_RECORDS = 8
+
+
+def a_f3(radiology_cos: np.ndarray, contrast_cos: np.ndarray, layers: Sequence[str], records: int,
+         secondary: dict[str, str] | None = None, guards: Sequence[Guard] = (),
+         families: tuple[str, ...] = ()) -> Verdict:
+    """A-F3 (amended 2026-12-01). radiology_cos / contrast_cos: (seeds x (1 + layers)) mean gradient cosine over
+    training of the radiology (resp. contrast) pairs, step-0 records left out, column 0 the overall cosine, then
+    one column per layer. records: the fewest records (after step 0) of any run; fewer than 8 cannot decide.
+    (core) overall radiology cosine > 0 (t over seeds); the per-layer means over seeds > 0 at >= 80% of the
+    layers (count with a bootstrap interval over seeds); the overall radiology cosine above the contrast
+    pairs' (paired by seed)."""
     rad, con = np.asarray(radiology_cos, float), np.asarray(contrast_cos, float)
     if rad.shape != con.shape or rad.ndim != 2 or rad.shape[1] != 1 + len(layers):
         raise ValueError(f"cosine tables must both be (seeds x {1 + len(layers)}), got {rad.shape} and {con.shape}")
-    per_layer = [t_interval(rad[:, 1 + j]) for j in range(len(layers))]
     need = math.ceil(0.8 * len(layers))
-    layer_cond = count_condition(f"radiology cosine > 0 at >= 80% of layers ({need} of {len(layers)})", True,
-                                 per_layer, 0.0, need, labels=layers)
-    return decide("A-F3", [
-        Condition("overall radiology gradient cosine", True, t_interval(rad[:, 0]), 0.0),
-        layer_cond,
-        Condition("overall radiology - contrast cosine", True, t_interval(rad[:, 0] - con[:, 0]), 0.0),
-    ], secondary)
+    few = f"fewer than {MIN_RECORDS} records per run ({records})" if records < MIN_RECORDS else ""
+    conditions = [
+        Condition("overall radiology gradient cosine", True, t_interval(rad[:, 0]), 0.0, families=families),
+        count_over_seeds(f"radiology cosine > 0 at >= 80% of layers ({need} of {len(layers)})", True, rad[:, 1:],
+                         need, layers, families=families),
+        Condition("overall radiology - contrast cosine", True, t_interval(rad[:, 0] - con[:, 0]), 0.0,
+                  families=families),
+    ]
+    for c in conditions:
+        c.blocked = c.blocked or few
+    return decide("A-F3", conditions, secondary, guards=guards)
 
 
 def a_f4(cka: Sequence[float], cosine: Sequence[float], gap: Sequence[float], min_groups: int = 15,
-         seed: int = 0) -> Verdict:
+         seed: int = 0, guards: Sequence[Guard] = (), families: tuple[str, ...] = ()) -> Verdict:
     """A-F4 over task groups (one value per group of each argument; gap = MTL - STL). (core) Spearman(CKA, gap)
     > 0 and Spearman(cosine, gap) > 0, bootstrap intervals over groups; one of the two holding = partly.
     Fewer than `min_groups` groups is refused (PAPERS.md asks for >= 15)."""
@@ -292,9 +496,11 @@ def a_f4(cka: Sequence[float], cosine: Sequence[float], gap: Sequence[float], mi
         raise ValueError(f"A-F4 needs >= {min_groups} groups with cka, cosine and gap each; got "
                          f"{len(cka)}, {len(cosine)}, {n}")
     return decide("A-F4", [
-        Condition("Spearman(mean STL-STL CKA, MTL - STL gap)", True, spearman_interval(cka, gap, seed=seed), 0.0),
-        Condition("Spearman(mean gradient cosine, MTL - STL gap)", True, spearman_interval(cosine, gap, seed=seed), 0.0),
-    ], partly_if_some_core=True)
+        Condition("Spearman(mean STL-STL CKA, MTL - STL gap)", True, spearman_interval(cka, gap, seed=seed), 0.0,
+                  families=families),
+        Condition("Spearman(mean gradient cosine, MTL - STL gap)", True, spearman_interval(cosine, gap, seed=seed), 0.0,
+                  families=families),
+    ], partly_if_some_core=True, guards=guards)
 
 
 def count_condition(name: str, core: bool, intervals: Sequence[Interval], threshold: float, need: int,
@@ -318,7 +524,7 @@ def count_condition(name: str, core: bool, intervals: Sequence[Interval], thresh
 _SETTLE = "; to settle the straddling ones: "
 
 
-def _two_sample(a: np.ndarray, b: np.ndarray, seed: int, n_boot: int = 10_000) -> Interval:
+def two_sample_interval(a: np.ndarray, b: np.ndarray, seed: int = 0, n_boot: int = 10_000) -> Interval:
     """mean(a) - mean(b) with a bootstrap resampling each set of units independently."""
     a, b = _finite(a, "a"), _finite(b, "b")
     rng = np.random.default_rng(seed)

@@ -21,21 +21,23 @@
 # per level for all six heads). The note is chosen by a fixed rule, not by its result: the first
 # note (by id) of the **test** split with findings at two or more levels, at least three sentences
 # and nothing the labeller could not parse. The model is the MTL model of the six lumbar tasks at
-# this profile's size (seed 0); its predictions are shown next to the silver labels.
+# this profile's size (its first seed); its predictions are shown next to the silver labels.
 #
-# PAPERS.md fixes no verdict criterion for this figure, so it records none; the models' accuracy is
-# judged in A-T1.
+# Verdict (PAPERS.md, amended 2026-12-01): every test-split note goes through the pipeline, and the
+# presence predictions reach micro-F1 >= 0.80 with a bootstrap interval over notes whose low end is >= 0.70
+# (the last cells).
 
 # %% tags=["parameters"]
 profile = "smoke"
 results_dir = "results/smoke"
-train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
-gradient_every = 1                # as in A-T1, whose cached MTL model (seed 0) this is
+train = {"max_train": 32, "max_eval": 32, "epochs": 1, "head_lr": 1e-3, "class_weights": "balanced"}  # TrainConfig fields
+gradient_every = 1                # as in A-T1, whose cached MTL model this is
+seed = 0                          # which of A-T1's MTL models (its first seed)
 
 # %%
 import matplotlib.pyplot as plt
 
-from mtlcore import cached_train, load_tokenizer, repo_path, save_figure
+from mtlcore import cached_train, load_tokenizer, record_claim, repo_path, save_figure, write_csv
 from mtlcore.papers.paper_a import base_config, family_config
 from mtlcore.tasks import data_root, get_task
 from mtlcore.tasks.lumbar import LEVELS, PATHOLOGIES
@@ -59,7 +61,7 @@ print(f"note {note_id} (test split):\n{note.text}")
 
 # %%
 tasks = [f"radiology/lumbar/{p}" for p in PATHOLOGIES]
-cfg = family_config(base_config(train, gradient_every), "mtl", tasks, seed=0)
+cfg = family_config(base_config(train, gradient_every), "mtl", tasks, seed=seed)
 model = cached_train(cfg, need_models=True).models["mtl"]
 tok = load_tokenizer(cfg.encoder)
 levels = [lv for lv in LEVELS if note.grouped_text[lv].strip()]
@@ -96,7 +98,7 @@ for lv in levels:
     ax.text(0, y - 0.02, f"{lv}: {txt if len(txt) < 90 else txt[:87] + '...'}", fontsize=8, va="top")
 ax2 = right.subplots()
 ax2.axis("off")
-ax2.set_title(f"silver label / MTL prediction ({profile} profile, seed 0; present+ = present or worse)",
+ax2.set_title(f"silver label / MTL prediction ({profile} profile, seed {seed}; present+ = present or worse)",
               loc="left")
 short = {"present_or_worse": "present+"}  # display only
 cells = [[f"{short.get(r.silver, r.silver)} / {short.get(r.predicted, r.predicted)}" for r in table[table.level == lv].itertuples()] for lv in levels]
@@ -109,3 +111,40 @@ grid.set_fontsize(8)
 grid.scale(1, 2.4)
 save_figure(fig, out / "a_f1_pipeline")
 print(f"{(table.silver == table.predicted).mean():.0%} of this note's {len(table)} cells agree (green)")
+
+# %% [markdown]
+# ## Verdict: every test-split note through the pipeline
+#
+# PAPERS.md (A-F1): (core) every test-split note goes through the pipeline (sentences -> level tags -> grouped
+# text -> the MTL model's per-level, per-pathology predictions) with no manual step; (core) the presence
+# predictions (any class but absent) reach micro-F1 >= 0.80 against those notes' labels, with a bootstrap
+# interval over notes whose low end is >= 0.70. Secondary: the same against the blind hand-labelled notes of
+# the test split, and per pathology. The note in the figure is the first test note (by id) with findings at
+# two or more levels, three or more sentences and nothing the labeller could not parse: a rule fixed before
+# any prediction was made.
+
+# %%
+from mtlcore import verdicts
+from mtlcore.papers.paper_a import notes_of, per_pathology_f1, pipeline_table, presence_micro_f1
+from mtlcore.tasks.radiology import load_hand_labels
+
+hand = load_hand_labels()
+notes = notes_of(test_ids)
+full = pipeline_table(model, tok, notes, max_length=cfg.max_length, gold={i: hand[i] for i in test_ids if i in hand})
+processed = full.note.nunique()
+silver_f1 = presence_micro_f1(full)
+secondary = {"presence F1 per pathology (silver)": ", ".join(f"{p} {f:.3f}" for p, f in per_pathology_f1(full).items())}
+if "gold" in full and full.gold.notna().any():
+    gold_notes = full.dropna(subset=["gold"]).note.nunique()
+    secondary[f"presence micro-F1 against the hand labels ({gold_notes} test notes)"] = str(
+        presence_micro_f1(full, truth="gold"))
+else:
+    secondary["hand labels"] = "no hand-labelled note is in the test split"
+# a note with no level text yields no prediction cells; it still went through the pipeline
+empty = [i for i in test_ids if i not in set(full.note)]
+v = verdicts.a_f1(len(test_ids), processed + len(empty), silver_f1, secondary)
+print(v.describe())
+write_csv(out / "a_f1_test_notes.csv", full)
+record_claim(results_dir, "A-F1", "The pipeline (sentences -> level tags -> grouped text -> MTL predictions) runs "
+             "end to end on real reports.", f"{len(test_ids)} test notes ({len(full)} level x pathology cells): "
+             f"presence micro-F1 {silver_f1}", verdict=v, artefacts=["paper_a/a_f1_pipeline.png"])

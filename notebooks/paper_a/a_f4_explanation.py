@@ -38,7 +38,7 @@
 profile = "smoke"
 results_dir = "results/smoke"
 seeds = [0]
-train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
+train = {"max_train": 32, "max_eval": 32, "epochs": 1, "head_lr": 1e-3, "class_weights": "balanced"}  # TrainConfig fields
 gradient_every = 1                # record the cosines every N MTL steps
 pair_seeds = [0]                  # seeds of the group MTL models (and of the STL models they are paired with)
 lumbar_tasks = ["radiology/lumbar/disc_bulge", "radiology/lumbar/herniation", "radiology/lumbar/thecal_sac_compression",
@@ -58,11 +58,12 @@ import seaborn as sns
 from tqdm.auto import tqdm
 
 from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
-from mtlcore.papers.paper_a import base_config, corpus_features, gradient_cosines, layer_cka, pair_config, group_gap
+from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, gradient_cosines, group_gap,
+                                   layer_cka, pair_config, run_cosines)
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
-corpora = {"lumbar": lumbar_tasks, "openi": openi_tasks}
+corpora = {c: t for c, t in (("lumbar", lumbar_tasks), ("openi", openi_tasks)) if t}   # a profile may leave one out
 corpus_of = {t: c for c, tasks in corpora.items() for t in tasks}
 groups = ([(f"{c} pair", list(p)) for c, tasks in corpora.items() for p in combinations(tasks, 2)]
           + [("contrast pair", list(p)) for p in contrast_pairs])
@@ -79,7 +80,7 @@ for kind, group in tqdm(groups, desc="task groups"):
                    for s in seeds])
     for s in pair_seeds:
         gaps = group_gap(base, group, {t: corpora[corpus_of[t]] for t in group if t in corpus_of}, s)
-        g = gradient_cosines(pair_config(base, group, s))
+        g, _ = run_cosines(gradient_cosines(pair_config(base, group, s)))   # step-0 records left out
         rows.append({"kind": kind, "group": " & ".join(t.split("/")[-1] for t in group), "seed": s, "cka": cka,
                      "cosine": g[g.layer == "overall"].cosine.mean(), "gap": float(np.mean(list(gaps.values())))})
 per_seed = pd.DataFrame(rows)
@@ -92,7 +93,9 @@ groups_table.round(3)
 # ## Verdict
 
 # %%
-v = verdicts.a_f4(groups_table.cka, groups_table.cosine, groups_table.gap)
+guards = corpus_guards(base, corpora, seeds, ["stl", "mtl"])   # the A-T1 runs
+v = verdicts.a_f4(groups_table.cka, groups_table.cosine, groups_table.gap, guards=guards,
+                  families=tuple(g.key for g in guards))
 radiology = groups_table[groups_table.kind != "contrast pair"]
 secondary = {"mean gap by kind (points)": ", ".join(f"{k}: {x:+.2f}" for k, x in
                                                     groups_table.groupby("kind", sort=False).gap.mean().items()),

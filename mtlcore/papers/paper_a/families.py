@@ -3,10 +3,10 @@
     scores = family_scores(TrainConfig(max_train=600, epochs=2), LUMBAR, seeds=[0, 1, 2])
     diffs = paired_differences(scores, "mtl", "stl")          # seeds x tasks, test macro-F1 points
     eff = efficiency(LUMBAR, encoder="minilm-l6", n_texts=256)
-    feats = representations(family_config(base, "stl", LUMBAR, 0), inputs=LUMBAR[0], task=LUMBAR[1])
-    cka = layer_cka(feats, other_feats)                         # (layers+1) x (layers+1) linear CKA
+    refs = reference_rows(base, LUMBAR)                         # majority floor, TF-IDF, frozen-encoder probe
+    guards = family_guards(scores, refs, "lumbar")              # PAPERS.md's learned-model guard per family
 
-Families (same encoder, same data, same epochs and learning rate per model):
+Families (same encoder, same data, same epochs and learning rates per model):
 - `stl`: one fine-tuned encoder + head per task;
 - `stl+adapters`: frozen encoder, a bottleneck adapter set (Houlsby et al. 2019) and a head per task;
 - `mtl`: one shared encoder, a head per task, one encoder pass per report for tasks sharing inputs;
@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..training.config import TrainConfig
+from ...training.config import TrainConfig
 
 FAMILIES: dict[str, dict] = {
     "stl": {"mode": "stl"},
@@ -70,7 +70,7 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
     (total and trainable, summed over a family's models) and training seconds (without diagnostics)."""
     from tqdm.auto import tqdm
 
-    from ..reporting.cache import cached_train
+    from ...reporting.cache import cached_train
 
     rows = []
     runs = [(f, s) for f in families for s in seeds]
@@ -123,9 +123,9 @@ def efficiency(tasks: Sequence[str], encoder: str = "minilm-l6", n_texts: int = 
 
     import torch
 
-    from ..training.models import MultiTaskModel, count_parameters
-    from ..tasks import load_task
-    from ..training.trainer import build_model
+    from ...training.models import MultiTaskModel, count_parameters
+    from ...tasks import load_task
+    from ...training.trainer import build_model
 
     k = len(tasks)
     cfg = TrainConfig(tasks=list(tasks), encoder=encoder, device="cpu", progress=False, max_length=max_length)
@@ -152,115 +152,47 @@ def efficiency(tasks: Sequence[str], encoder: str = "minilm-l6", n_texts: int = 
             "throughput_ratio": statistics.median(one) / statistics.median(many)}
 
 
-# -- representations and gradients of cached runs (A-F2, A-F3, A-F4) ------------------------------------
-
-
-def layer_names(n_layers: int) -> list[str]:
-    """Names of the `n_layers` hidden states: the embedding output, then layer_1 .. layer_{n-1}."""
-    return ["embeddings"] + [f"layer_{i}" for i in range(1, n_layers)]
-
-
-def representations(cfg: TrainConfig, inputs: str, task: str | None = None, split: str = "test",
-                    batch_size: int = 64) -> np.ndarray:
-    """(layers + 1, n, hidden) mean-pooled hidden states of a cached run's model on the `split` texts of task
-    `inputs`: the STL model of `task` (cfg.mode "stl") or the MTL model (cfg.mode "mtl", task None).
-
-    Trains the run if the cache lacks it (it must keep checkpoints). The array is stored beside the checkpoint,
-    keyed by the texts, split and max_length, so every notebook asking again reads it."""
-    import hashlib
-    import json
-
-    from .._io import atomic_save_npy
-    from ..reporting.cache import cached_train
-    from ..training.encoders import load_tokenizer
-    from ..training.models import MultiTaskModel
-    from ..tasks import load_task
-    from ..training.runs import run_checkpoint
-
-    if not cfg.save_checkpoint:
-        raise ValueError("representations: the run must keep its checkpoint (save_checkpoint=True)")
-    if (cfg.mode == "stl") != (task is not None):
-        raise ValueError(f"representations: give `task` for an STL run and none for an MTL run (mode {cfg.mode!r})")
-    if task is not None and task not in cfg.tasks:
-        raise ValueError(f"representations: task {task!r} is not one of the run's tasks {cfg.tasks}")
-    splits = load_task(inputs)
-    if split not in splits:
-        raise ValueError(f"representations: task {inputs!r} has no {split!r} split (has {sorted(splits)})")
-    texts = list(splits[split].texts)
-    folder = cached_train(cfg).folder
-    checkpoint = run_checkpoint(folder, task)
-    digest = hashlib.sha256(json.dumps([inputs, split, cfg.max_length, texts]).encode()).hexdigest()[:20]
-    path = checkpoint.parent / "representations" / f"{digest}.npy"
-    if path.is_file():
-        return np.load(path)
-    model = MultiTaskModel.load(checkpoint)
-    feats = model.layer_features(load_tokenizer(cfg.encoder), texts, batch_size, cfg.max_length)
-    atomic_save_npy(path, feats)
-    return feats
-
-
-def corpus_features(base: TrainConfig, corpora: dict[str, Sequence[str]], contrast_tasks: Sequence[str],
-                    seeds: Sequence[int], mtl: bool = True, progress: bool = True) -> dict[tuple[str, int, str], np.ndarray]:
-    """Representations on each corpus's test reports (the inputs its tasks share; the first task's test texts),
-    keyed (model, seed, corpus): model = a task (its STL model: the corpus's STL run, or the STL run of
-    `contrast_tasks`) or "mtl" (the corpus's MTL model, with `mtl`). Every run is the cached A-T1 family run."""
+def reference_rows(base: TrainConfig, tasks: Sequence[str], progress: bool = True) -> pd.DataFrame:
+    """Long table (family = the reference's name, task, dev, test, C) of the reference rows of
+    `mtlcore.training.baselines` on the examples the families see (`base.max_train`, `base.max_eval`), cached."""
     from tqdm.auto import tqdm
 
-    feats = {}
-    for corpus, seed in tqdm([(c, s) for c in corpora for s in seeds], desc="representations", disable=not progress):
-        tasks = list(corpora[corpus])
-        for t in tasks:
-            feats[t, seed, corpus] = representations(family_config(base, "stl", tasks, seed), tasks[0], task=t)
-        for u in contrast_tasks:
-            feats[u, seed, corpus] = representations(family_config(base, "stl", contrast_tasks, seed), tasks[0], task=u)
-        if mtl:
-            feats["mtl", seed, corpus] = representations(family_config(base, "mtl", tasks, seed), tasks[0])
-    return feats
+    from ...reporting.cache import cached_result
+    from ...training.baselines import reference_scores
+
+    rows = []
+    for task in tqdm(tasks, desc="reference rows", disable=not progress):
+        params = {"task": task, "max_train": base.max_train, "max_eval": base.max_eval, "encoder": base.encoder,
+                  "max_length": base.max_length}
+        scores = cached_result("reference_rows", params, lambda: reference_scores(
+            task, base.max_train, base.encoder, base.max_length, max_eval=base.max_eval), tasks=[task],
+            encoder=base.encoder, code=("training.baselines",))
+        rows += [{"family": ref, "task": task, "dev": v["dev"], "test": v["test"], "C": v.get("C")}
+                 for ref, v in scores.items()]
+    return pd.DataFrame(rows)
 
 
-def layer_cka(a: np.ndarray, b: np.ndarray, diagonal: bool = False) -> np.ndarray:
-    """Linear CKA between every layer of `a` and every layer of `b` ((layers, n, hidden) each, same n inputs,
-    exact over all n): a (La x Lb) matrix, or with `diagonal` the layer-matched vector (La == Lb)."""
-    from ..analysis.similarity import CKAAccumulator, linear_cka
+def family_guards(scores: pd.DataFrame, references: pd.DataFrame, corpus: str) -> list:
+    """PAPERS.md's learned-model guard of every family in `scores` (family, task, test; one corpus), against the
+    majority floor and the TF-IDF reference of `references` (`reference_rows`) on the same tasks, in points."""
+    from ...reporting import verdicts
 
-    if a.ndim != 3 or b.ndim != 3 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"layer_cka: need (layers, n, hidden) arrays over the same n inputs, got {a.shape}, {b.shape}")
-    if diagonal:
-        if a.shape[0] != b.shape[0]:
-            raise ValueError(f"layer_cka(diagonal=True): layer counts differ ({a.shape[0]} vs {b.shape[0]})")
-        return np.array([linear_cka(x, y) for x, y in zip(a, b)])
-    acc = CKAAccumulator()
-    acc.update(list(a), list(b))
-    return acc.result()
+    tasks = sorted(scores.task.unique())
+    ref = references.set_index(["family", "task"]).test
+    floor = {t: 100 * ref["majority", t] for t in tasks}
+    tfidf = {t: 100 * ref["tfidf", t] for t in tasks}
+    means = (100 * scores.groupby(["family", "task"]).test.mean())
+    return [verdicts.guard(f, corpus, {t: means[f, t] for t in tasks}, floor, tfidf)
+            for f in scores.family.unique()]
 
 
-def gradient_cosines(cfg: TrainConfig) -> pd.DataFrame:
-    """The task-gradient cosines a cached multi-task run recorded (`gradient_cosine_every` > 0): columns step,
-    layer ('overall', 'embeddings', 'layer_<i>'), task_i, task_j, cosine."""
-    from ..reporting.cache import cached_train
-
-    if cfg.mode != "mtl" or len(cfg.tasks) < 2 or not cfg.gradient_cosine_every:
-        raise ValueError("gradient_cosines: needs a multi-task run (mode 'mtl', >= 2 tasks) with gradient_cosine_every > 0")
-    path = cached_train(cfg).folder / "gradient_cosines.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: the run recorded no gradient cosines")
-    return pd.read_csv(path)
-
-
-def group_gap(base: TrainConfig, group: Sequence[str], stl_tasks: dict[str, Sequence[str]], seed: int) -> dict[str, float]:
-    """Per task of `group` that has a test split: (group MTL - STL) test score in points, same seed. The STL
-    model of a task comes from its corpus's STL run (`stl_tasks`: task -> the task list of that run)."""
-    from ..reporting.cache import cached_train
-
-    mtl = cached_train(pair_config(base, group, seed)).metrics.get("test", {}).get("tasks", {})
-    out = {}
-    for task in group:
-        if task not in mtl:
-            continue
-        if task not in stl_tasks:
-            raise ValueError(f"group_gap: no STL run given for task {task!r}")
-        stl = cached_train(family_config(base, "stl", stl_tasks[task], seed)).metrics["test"]["tasks"][task]
-        out[task] = 100 * (mtl[task]["score"] - stl["score"])
-    if not out:
-        raise ValueError(f"group_gap: no task of {list(group)} has a test split")
+def corpus_guards(base: TrainConfig, corpora: dict[str, Sequence[str]], seeds: Sequence[int],
+                  families: dict[str, Sequence[str]] | Sequence[str] = ("stl", "mtl"), progress: bool = False) -> list:
+    """The learned-model guards of `families` (the same for every corpus, or {corpus: families}) on each corpus,
+    from the cached family runs and reference rows (a notebook that compares these models calls this)."""
+    out = []
+    for corpus, tasks in corpora.items():
+        fams = families[corpus] if isinstance(families, dict) else families
+        scores = family_scores(base, tasks, seeds, fams, progress=progress)
+        out += family_guards(scores, reference_rows(base, tasks, progress=progress), corpus)
     return out

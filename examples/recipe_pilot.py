@@ -1,0 +1,134 @@
+"""The fine-tuning recipe's pilot (issue 20): a small sweep on DEV scores, never test, at pilot seeds that the
+deciding Paper A runs do not use (pilot seeds 100+, deciding seeds 0..).
+
+    python examples/recipe_pilot.py --stage recipe   # class weights, then lr / head_lr; MTL lumbar
+    python examples/recipe_pilot.py --stage confirm --recipe '{"max_train": 600}'  # chosen recipe, STL + MTL
+    python examples/recipe_pilot.py --stage adapters # adapter_lr for the adapter families
+    python examples/recipe_pilot.py --stage power    # seeds for the deciding run from the confirm stage
+
+Every run goes through the training cache; the table (dev macro-F1 per task, mean, seconds) is written to
+results/pilot/recipe_pilot.csv, the file the power calculation in notebooks/profiles/cpu.yaml reads.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import pandas as pd
+
+from mtlcore import cached_train, repo_path, write_csv
+from mtlcore.papers.paper_a import base_config, family_config
+
+LUMBAR = ["radiology/lumbar/disc_bulge", "radiology/lumbar/herniation", "radiology/lumbar/thecal_sac_compression",
+          "radiology/lumbar/nerve_root_compression", "radiology/lumbar/foraminal_narrowing",
+          "radiology/lumbar/canal_stenosis"]
+OPENI = ["radiology/openi/opacity", "radiology/openi/cardiomegaly", "radiology/openi/pulmonary_atelectasis"]
+OUT = repo_path("results/pilot/recipe_pilot.csv")
+BASE = {"encoder": "minilm-l6", "max_eval": 400, "epochs": 4, "precision": "fp32", "lr": 5e-5, "head_lr": 1e-3,
+        "class_weights": "balanced"}
+
+
+def _save(rows: list[dict]) -> None:
+    """Add `rows` to the pilot table (replacing rows of the same stage, family, seed and settings)."""
+    new = pd.DataFrame(rows)
+    old = pd.read_csv(OUT) if OUT.is_file() else pd.DataFrame(columns=new.columns)
+    key = ["stage", "family", "seed", "task", *[k for k in BASE if k in new.columns]]
+    both = pd.concat([old, new], ignore_index=True).astype({k: str for k in key})
+    write_csv(OUT, pd.concat([old, new], ignore_index=True)[~both.duplicated(key, keep="last").to_numpy()])
+
+
+def _rows(stage: str, family: str, tasks: list[str], seed: int, train: dict) -> list[dict]:
+    cfg = family_config(base_config(train), family, tasks, seed).replace(save_checkpoint=False)
+    t0 = time.perf_counter()
+    m = cached_train(cfg).metrics
+    seconds = time.perf_counter() - t0
+    history = [round(100 * h["average"], 2) for h in m.get("history", [])]
+    print(f"{stage} {family} seed {seed} {json.dumps({k: v for k, v in train.items() if k not in BASE or BASE[k] != v})}"
+          f" dev {100 * m['average']:.1f} per epoch {history} ({seconds:.0f} s)", flush=True)
+    rows = [{"stage": stage, "family": family, "seed": seed, "task": t, "dev": 100 * m["tasks"][t]["score"],
+             "dev_mean": 100 * m["average"], "epoch_dev": json.dumps(history), "seconds": round(seconds, 1), **train}
+            for t in tasks]
+    _save(rows)
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--stage", choices=["recipe", "confirm", "adapters", "openi", "power", "collect"], required=True)
+    p.add_argument("--recipe", default="{}", help='JSON of TrainConfig fields over BASE, e.g. {"max_train": 600}')
+    p.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102])
+    p.add_argument("--families", nargs="+", default=["mtl", "stl"])
+    p.add_argument("--skip", type=int, default=0, help="recipe stage: skip the first N grid points (done earlier)")
+    args = p.parse_args()
+    if args.stage == "power":
+        return power()
+    if args.stage == "collect":
+        return collect()
+    rows = []
+    if args.stage == "recipe":
+        grid = [(5e-5, 1e-3, cw) for cw in ("none", "balanced", "inv_sqrt")]   # class weights first
+        grid += [(1e-4, 1e-3, "balanced"), (5e-5, 3e-3, "balanced")]          # then a faster encoder, a faster head
+        grid = grid[args.skip:]
+        for lr, head_lr, cw in grid:
+            rows += _rows("recipe", "mtl", LUMBAR, 100, {**BASE, "lr": lr, "head_lr": head_lr, "class_weights": cw})
+    elif args.stage == "confirm":   # the profile's recipe and sizes at pilot seeds: seed spread and time per seed
+        chosen = {**BASE, **json.loads(args.recipe)}
+        for seed in args.seeds:
+            for family in args.families:
+                rows += _rows("confirm", family, LUMBAR, seed, chosen)
+    elif args.stage == "adapters":   # adapter_lr at the chosen recipe and sizes (MTL + adapters: one model)
+        for adapter_lr in (3e-4, 1e-3, 3e-3):
+            rows += _rows("adapters", "mtl+adapters", LUMBAR, 100,
+                          {**BASE, **json.loads(args.recipe), "adapter_lr": adapter_lr})
+    else:
+        chosen = {**BASE, **json.loads(args.recipe)}
+        for seed in args.seeds:
+            for family in ("mtl", "stl"):
+                rows += _rows("openi", family, OPENI, seed, chosen)
+
+
+def collect() -> None:
+    """Recipe-stage rows from run folders in the cache made by an earlier code version of the training path (the
+    same computation: only a warning and the gradient diagnostics changed), so they are not trained twice."""
+    import yaml
+
+    from mtlcore.reporting.cache import cache_root
+
+    rows = []
+    for cfg_path in sorted(cache_root().glob("*/config.yaml")):
+        cfg, folder = yaml.safe_load(cfg_path.read_text()), cfg_path.parent
+        if not (folder / "metrics.json").is_file() or cfg["tasks"] != LUMBAR or cfg["seed"] != 100 or cfg["mode"] != "mtl":
+            continue
+        train = {k: cfg[k] for k in BASE}
+        if any(train[k] != BASE[k] for k in ("encoder", "max_eval", "epochs", "precision")):
+            continue
+        m = json.loads((folder / "metrics.json").read_text())
+        commit = json.loads((folder / "provenance.json").read_text()).get("git_commit")
+        rows += [{"stage": "recipe", "family": "mtl", "seed": 100, "task": t, "dev": 100 * m["tasks"][t]["score"],
+                  "dev_mean": 100 * m["average"], "epoch_dev": json.dumps([round(100 * h["average"], 2)
+                                                                             for h in m["history"]]),
+                  "seconds": None, "run": f"{folder.name} ({commit})", **train} for t in LUMBAR]
+    _save(rows)
+    print(pd.DataFrame(rows).groupby(["lr", "head_lr", "class_weights"]).dev_mean.first())
+
+
+def power() -> None:
+    """Seeds for the deciding run from the confirm stage's DEV scores: per pilot seed, the mean over tasks of
+    MTL - STL (points); the seeds at which A-T1's interval would settle against -2 with 80% power."""
+    from mtlcore.reporting.verdicts import power_seeds
+
+    rows = pd.read_csv(OUT)
+    rows = rows[rows.stage.isin(["confirm", "openi"])]
+    for (stage, max_train), part in rows.groupby(["stage", "max_train"], dropna=False):
+        wide = part.pivot_table(index=["seed", "task"], columns="family", values="dev")
+        per_seed = (wide["mtl"] - wide["stl"]).groupby("seed").mean()
+        sd = float(per_seed.std(ddof=1)) if len(per_seed) > 1 else float("nan")
+        task_sd = float((wide["mtl"] - wide["stl"]).groupby("task").mean().std(ddof=1))
+        n = power_seeds(float(per_seed.mean()), sd, -2.0) if len(per_seed) > 1 else None
+        print(f"{stage} max_train={max_train}: MTL - STL dev {per_seed.round(2).to_dict()} -> mean "
+              f"{per_seed.mean():+.2f}, sd over seeds {sd:.2f} (over tasks {task_sd:.2f}); seeds for 80% power vs -2: {n}")
+
+
+if __name__ == "__main__":
+    main()
