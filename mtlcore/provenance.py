@@ -9,12 +9,18 @@ from pathlib import Path
 PACKAGES = ("mtlcore", "torch", "transformers", "numpy", "pandas", "scikit-learn", "scipy", "papermill")
 
 
+OUTPUTS = ("results",)  # what a run writes itself: its own changes there do not make the code "dirty"
+
+
 def git_commit(repo: Path | None = None) -> str:
-    """HEAD's hash, with '+dirty' when the work tree has changes; 'unknown' outside git."""
+    """HEAD's hash, with '+dirty' when tracked files outside the run outputs (`OUTPUTS`) have changes; 'unknown'
+    outside git. A pipeline run rewrites the committed results/ as it goes; those changes are its product, not
+    a change to the code that made them, so they are not counted."""
     repo = repo or Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                *(f":(exclude){o}" for o in OUTPUTS)], cwd=repo,
                                capture_output=True, text=True, check=True).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
