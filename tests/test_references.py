@@ -29,8 +29,9 @@ def test_reference_rows_on_a_toy_task_with_a_known_answer():
 def test_reference_rows_refuse_what_they_cannot_score():
     with pytest.raises(ValueError, match="unknown reference"):
         reference_scores("test/sentiment", which=["bert"])
-    with pytest.raises(ValueError, match="no test split"):
-        reference_scores("test/words", which=["majority"])
+    dev_only = reference_scores("test/words", which=["majority", "tfidf"])   # no test split: dev scores only
+    assert set(dev_only["majority"]) == {"dev"} and set(dev_only["tfidf"]) == {"dev", "C"}
+    assert dev_only["tfidf"]["dev"] == 1.0
 
 
 def test_family_guards_from_score_tables():
@@ -84,6 +85,10 @@ def test_pipeline_table_covers_every_level_with_text():
         assert r.silver == grade_class(r.pathology, parsed[r.note].labels[r.level][r.pathology])
     with pytest.raises(ValueError, match="no lumbar note"):
         notes_of([-1])
+    # a note the pipeline cannot handle is counted as not processed, not fatal and not silently dropped
+    broken = pipeline_table(model, tok, {**notes, -5: None})
+    assert set(broken.attrs["failed"]) == {-5} and sorted(broken.attrs["processed"]) == sorted(notes)
+    assert len(broken) == len(table)
 
 
 def test_one_training_class_gives_that_class(monkeypatch):

@@ -169,6 +169,10 @@ def test_a_f1_criterion():
     wide = v.a_f1(40, 40, v.Interval(0.82, 0.65, 0.93, 40, "bootstrap"))          # low end below 0.70
     assert wide.verdict == "inconclusive"
     assert v.a_f1(40, 40, v.Interval(0.82, 0.60, 0.68, 40, "bootstrap")).verdict == "not reproduced"
+    floor = v.Guard("mtl", "lumbar", 30.0, 30.0, 90.0)                            # the MTL model did not learn
+    blocked = v.a_f1(40, 40, good, guards=[floor], families=("lumbar/mtl",))
+    assert blocked.verdict == "inconclusive" and blocked.reason.startswith("models did not learn")
+    assert v.a_f1(40, 39, good, guards=[floor], families=("lumbar/mtl",)).verdict == "not reproduced"
 
 
 def test_a_f4_correlations_partly_and_minimum_groups():

@@ -42,7 +42,8 @@ def _fit_on_dev(spec, x_train, y_train, x_dev, y_dev, x_test, y_test) -> dict[st
 
     classes = np.unique(y_train)
     if len(classes) < 2:   # one class in training (tiny subsets): no classifier to fit, it predicts that class
-        return {s: _score(spec, y, np.full(len(y), classes[0])) for s, y in (("dev", y_dev), ("test", y_test))}
+        return {s: _score(spec, y, np.full(len(y), classes[0])) for s, y in (("dev", y_dev), ("test", y_test))
+                if y is not None}
     best = None
     for c in C_GRID:
         clf = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
@@ -51,14 +52,15 @@ def _fit_on_dev(spec, x_train, y_train, x_dev, y_dev, x_test, y_test) -> dict[st
         if best is None or dev > best[0]:
             best = (dev, c, clf)
     dev, c, clf = best
-    return {"dev": dev, "test": _score(spec, y_test, clf.predict(x_test)), "C": c}
+    return {"dev": dev, "C": c, **({} if x_test is None else {"test": _score(spec, y_test, clf.predict(x_test))})}
 
 
 def reference_scores(task: str, max_train: int | None = None, encoder: str = "minilm-l6", max_length: int = 128,
                      which: Sequence[str] = REFERENCES, batch_size: int = 64,
                      max_eval: int | None = None) -> dict[str, dict[str, float]]:
-    """{reference: {"dev": score, "test": score[, "C": chosen C]}} of one classification task with train, dev and
-    test splits, on the examples a run with the same `max_train` / `max_eval` sees (`subset` of each split)."""
+    """{reference: {"dev": score, "test": score[, "C": chosen C]}} of one classification task, on the examples a
+    run with the same `max_train` / `max_eval` sees (`subset` of each split); a task without a test split gets
+    dev scores only (the guard of a contrast task is on dev, where C is chosen too)."""
     unknown = [w for w in which if w not in REFERENCES]
     if unknown:
         raise ValueError(f"unknown reference(s) {unknown}; known: {list(REFERENCES)}")
@@ -66,28 +68,31 @@ def reference_scores(task: str, max_train: int | None = None, encoder: str = "mi
     if spec.kind != "classification":
         raise ValueError(f"reference_scores: task {task!r} is {spec.kind}; reference rows are for classification")
     splits = load_task(task)
-    missing = [s for s in ("train", "dev", "test") if s not in splits]
+    missing = [s for s in ("train", "dev") if s not in splits]
     if missing:
         raise ValueError(f"reference_scores: task {task!r} has no {'/'.join(missing)} split")
-    train, dev, test = (subset(splits["train"], max_train), subset(splits["dev"], max_eval),
-                        subset(splits["test"], max_eval))
-    y = {name: np.asarray(ex.labels, dtype=np.int64) for name, ex in (("train", train), ("dev", dev), ("test", test))}
+    parts = {"train": subset(splits["train"], max_train), "dev": subset(splits["dev"], max_eval)}
+    if "test" in splits:   # a task without one (GLUE's hidden test) gets dev scores only
+        parts["test"] = subset(splits["test"], max_eval)
+    train, dev, test = parts["train"], parts["dev"], parts.get("test")
+    y = {name: np.asarray(ex.labels, dtype=np.int64) for name, ex in parts.items()}
+    scored = [s for s in ("dev", "test") if s in parts]
     out: dict[str, dict[str, float]] = {}
     if "majority" in which:
         top = int(np.bincount(y["train"], minlength=spec.num_outputs).argmax())
-        out["majority"] = {s: _score(spec, y[s], np.full(len(y[s]), top)) for s in ("dev", "test")}
+        out["majority"] = {s: _score(spec, y[s], np.full(len(y[s]), top)) for s in scored}
     if "tfidf" in which:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
         x_train = vec.fit_transform(_texts(train))
         out["tfidf"] = _fit_on_dev(spec, x_train, y["train"], vec.transform(_texts(dev)), y["dev"],
-                                   vec.transform(_texts(test)), y["test"])
+                                   None if test is None else vec.transform(_texts(test)), y.get("test"))
     if "probe" in which:
-        feats = _frozen_features(task, encoder, {"train": train, "dev": dev, "test": test}, max_length, batch_size)
+        feats = _frozen_features(task, encoder, parts, max_length, batch_size)
         mean, sd = feats["train"].mean(0), feats["train"].std(0) + 1e-6   # standardised on train
         z = {s: (f - mean) / sd for s, f in feats.items()}
-        out["probe"] = _fit_on_dev(spec, z["train"], y["train"], z["dev"], y["dev"], z["test"], y["test"])
+        out["probe"] = _fit_on_dev(spec, z["train"], y["train"], z["dev"], y["dev"], z.get("test"), y.get("test"))
     return out
 
 

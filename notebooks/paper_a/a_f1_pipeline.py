@@ -125,13 +125,12 @@ print(f"{(table.silver == table.predicted).mean():.0%} of this note's {len(table
 
 # %%
 from mtlcore import verdicts
-from mtlcore.papers.paper_a import notes_of, per_pathology_f1, pipeline_table, presence_micro_f1
+from mtlcore.papers.paper_a import corpus_guards, notes_of, per_pathology_f1, pipeline_table, presence_micro_f1
 from mtlcore.tasks.radiology import load_hand_labels
 
 hand = load_hand_labels()
 notes = notes_of(test_ids)
 full = pipeline_table(model, tok, notes, max_length=cfg.max_length, gold={i: hand[i] for i in test_ids if i in hand})
-processed = full.note.nunique()
 silver_f1 = presence_micro_f1(full)
 secondary = {"presence F1 per pathology (silver)": ", ".join(f"{p} {f:.3f}" for p, f in per_pathology_f1(full).items())}
 if "gold" in full and full.gold.notna().any():
@@ -140,9 +139,12 @@ if "gold" in full and full.gold.notna().any():
         presence_micro_f1(full, truth="gold"))
 else:
     secondary["hand labels"] = "no hand-labelled note is in the test split"
-# a note with no level text yields no prediction cells; it still went through the pipeline
-empty = [i for i in test_ids if i not in set(full.note)]
-v = verdicts.a_f1(len(test_ids), processed + len(empty), silver_f1, secondary)
+guards = corpus_guards(base_config(train, gradient_every), {"lumbar": tasks}, [seed], ["mtl"])
+failed = full.attrs["failed"]
+if failed:
+    secondary["notes the pipeline could not handle"] = "; ".join(f"{k}: {e}" for k, e in list(failed.items())[:5])
+v = verdicts.a_f1(len(notes), len(full.attrs["processed"]), silver_f1, secondary, guards=guards,
+                  families=tuple(g.key for g in guards))
 print(v.describe())
 write_csv(out / "a_f1_test_notes.csv", full)
 record_claim(results_dir, "A-F1", "The pipeline (sentences -> level tags -> grouped text -> MTL predictions) runs "

@@ -54,7 +54,8 @@ import pandas as pd
 import seaborn as sns
 
 from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
-from mtlcore.papers.paper_a import base_config, corpus_features, corpus_guards, layer_cka, layer_names
+from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, dev_guard, family_config,
+                                   layer_cka, layer_names)
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
@@ -157,7 +158,9 @@ secondary["STL vs MTL, mean per layer"] = ", ".join(f"{n} {mean['STL vs MTL', n]
 every = verdicts.decide("every layer", [verdicts.Condition(f"layer {n}", True, verdicts.two_sample_interval(
     np.stack(list(rad.values()))[:, j], np.stack(list(con.values()))[:, j], 0), 0.0) for j, n in enumerate(layers)])
 secondary["original criterion (every layer, pairs resampled)"] = every.verdict
-guards = corpus_guards(base, corpora, seeds, ["stl"])
+guards = corpus_guards(base, corpora, seeds, ["stl"])   # the radiology STL models, on test
+guards.append(dev_guard(base, "stl", "contrast", {u: [family_config(base, "stl", contrast_tasks, s) for s in seeds]
+                                                  for u in contrast_tasks}))   # the contrast STL models, on dev
 v = verdicts.a_f2(rad, con, layers, secondary=secondary, guards=guards,
                  families=tuple(g.key for g in guards))
 print(v.describe())

@@ -54,7 +54,8 @@ import seaborn as sns
 from tqdm.auto import tqdm
 
 from mtlcore import cached_train, record_claim, repo_path, save_figure, verdicts, write_csv
-from mtlcore.papers.paper_a import base_config, corpus_guards, family_config, gradient_cosines, pair_config, run_cosines
+from mtlcore.papers.paper_a import (base_config, corpus_guards, dev_guard, family_config, gradient_cosines,
+                                   pair_config, run_cosines)
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
@@ -64,7 +65,7 @@ runs = ([("radiology pair", c, family_config(base, "mtl", tasks, s), s) for c, t
            for s in seeds])
 frames, overhead = [], []
 for kind, corpus, cfg, seed in tqdm(runs, desc="MTL runs"):
-    frames.append(gradient_cosines(cfg).assign(kind=kind, corpus=corpus, seed=seed))
+    frames.append(gradient_cosines(cfg).assign(kind=kind, corpus=corpus, run=" & ".join(cfg.tasks), seed=seed))
     timing = json.loads((cached_train(cfg).folder / "timing.json").read_text())
     overhead.append(timing.get("diagnostic_seconds", float("nan")) / timing["train_seconds"])
 cos = pd.concat(frames, ignore_index=True)
@@ -110,7 +111,11 @@ cols = ["overall", *layers]
 seed_means = per_pair.groupby(["kind", "seed", "layer"]).cosine.mean().unstack("layer")[cols]
 rad, con = seed_means.loc["radiology pair"], seed_means.loc["contrast pair"]
 by_corpus = per_pair[per_pair.layer == "overall"].groupby(["kind", "corpus"]).cosine.mean()
-guards = corpus_guards(base, corpora, seeds, ["mtl"])
+guards = corpus_guards(base, corpora, seeds, ["mtl"])   # the radiology MTL models, on test
+contrast_runs: dict = {}
+for pair in contrast_pairs:   # the contrast pair models: the GLUE/SentEval task's dev score (no test split)
+    contrast_runs.setdefault(pair[1], []).extend(pair_config(base, pair, s) for s in seeds)
+guards.append(dev_guard(base, "mtl pair", "contrast", contrast_runs))
 v = verdicts.a_f3(rad.to_numpy(), con.loc[rad.index].to_numpy(), layers, records, guards=guards,
                   families=tuple(g.key for g in guards), secondary={
     "overall cosine by corpus": ", ".join(f"{k} {c}: {x:+.3f}" for (k, c), x in by_corpus.items()),

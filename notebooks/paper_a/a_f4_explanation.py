@@ -58,8 +58,8 @@ import seaborn as sns
 from tqdm.auto import tqdm
 
 from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
-from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, gradient_cosines, group_gap,
-                                   layer_cka, pair_config, run_cosines)
+from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, family_guards, gradient_cosines,
+                                   group_gap, group_scores, layer_cka, pair_config, reference_rows, run_cosines)
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
@@ -73,7 +73,7 @@ if unknown:
 print(f"{len(groups)} task groups: " + ", ".join(f"{k}: {sum(g[0] == k for g in groups)}" for k in dict(groups)))
 
 feats = corpus_features(base, corpora, contrast_tasks, sorted(set(seeds) | set(pair_seeds)), mtl=False)
-rows = []
+rows, group_test = [], []
 for kind, group in tqdm(groups, desc="task groups"):
     corpus = corpus_of[group[0]]
     cka = np.mean([layer_cka(feats[group[0], s, corpus], feats[group[1], s, corpus], diagonal=True).mean()
@@ -83,6 +83,7 @@ for kind, group in tqdm(groups, desc="task groups"):
         g, _ = run_cosines(gradient_cosines(pair_config(base, group, s)))   # step-0 records left out
         rows.append({"kind": kind, "group": " & ".join(t.split("/")[-1] for t in group), "seed": s, "cka": cka,
                      "cosine": g[g.layer == "overall"].cosine.mean(), "gap": float(np.mean(list(gaps.values())))})
+        group_test += [{"corpus": corpus_of[t], "task": t, "score": x} for t, x in group_scores(base, group, s).items()]
 per_seed = pd.DataFrame(rows)
 write_csv(out / "a_f4_groups_by_seed.csv", per_seed)
 groups_table = per_seed.groupby(["kind", "group"], sort=False)[["cka", "cosine", "gap"]].mean().reset_index()
@@ -93,7 +94,17 @@ groups_table.round(3)
 # ## Verdict
 
 # %%
-guards = corpus_guards(base, corpora, seeds, ["stl", "mtl"])   # the A-T1 runs
+# learned-model guards: the STL models (CKA, gaps) and the group MTL models (cosines, gaps), per corpus; a group
+# model's score per task is its mean over the groups that contain the task
+guards = corpus_guards(base, corpora, seeds, ["stl"])
+group_test = pd.DataFrame(group_test)
+for corpus, tasks in corpora.items():
+    part = group_test[group_test.corpus == corpus].groupby("task").score.mean() / 100
+    if part.empty:  # no group of this corpus
+        continue
+    refs = reference_rows(base, [t for t in tasks if t in part.index], progress=False)
+    guards += family_guards(pd.DataFrame({"family": "group mtl", "task": part.index, "test": part.to_numpy()}),
+                            refs, corpus)
 v = verdicts.a_f4(groups_table.cka, groups_table.cosine, groups_table.gap, guards=guards,
                   families=tuple(g.key for g in guards))
 radiology = groups_table[groups_table.kind != "contrast pair"]

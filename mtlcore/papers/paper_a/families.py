@@ -196,3 +196,22 @@ def corpus_guards(base: TrainConfig, corpora: dict[str, Sequence[str]], seeds: S
         scores = family_scores(base, tasks, seeds, fams, progress=progress)
         out += family_guards(scores, reference_rows(base, tasks, progress=progress), corpus)
     return out
+
+
+def dev_guard(base: TrainConfig, family: str, corpus: str, runs: dict[str, Sequence[TrainConfig]]) -> object:
+    """The learned-model guard ON DEV of tasks without a test split (the GLUE/SentEval contrast tasks): per task,
+    the mean dev score of its `runs` (cached configs that trained it) against the majority floor and TF-IDF on
+    the same dev examples (dev also selected the models' epoch and TF-IDF's C, so all three lean the same way)."""
+    from ...reporting import verdicts
+    from ...reporting.cache import cached_result, cached_train
+    from ...training.baselines import reference_scores
+
+    scores, floor, tfidf = {}, {}, {}
+    for task, cfgs in runs.items():
+        scores[task] = 100 * float(np.mean([cached_train(c).metrics["tasks"][task]["score"] for c in cfgs]))
+        params = {"task": task, "max_train": base.max_train, "max_eval": base.max_eval, "which": "majority+tfidf"}
+        ref = cached_result("reference_rows", params, lambda: reference_scores(
+            task, base.max_train, base.encoder, base.max_length, which=["majority", "tfidf"], max_eval=base.max_eval),
+            tasks=[task], code=("training.baselines",))
+        floor[task], tfidf[task] = 100 * ref["majority"]["dev"], 100 * ref["tfidf"]["dev"]
+    return verdicts.guard(f"{family} (dev)", corpus, scores, floor, tfidf)

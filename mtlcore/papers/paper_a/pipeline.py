@@ -5,7 +5,7 @@
 
 The pipeline is the paper's: report -> sentences -> level tag per sentence -> sentences grouped per level
 (`mtlcore.tasks.lumbar.parse_lumbar_note`) -> the MTL model predicts every pathology's class per level, one
-encoder pass per level text. A level with no text gets no prediction (the labeller says nothing of it either),
+encoder pass per level text (batched per note). A level with no text gets no prediction (the labeller says nothing of it either),
 exactly as the training examples are built (`mtlcore.tasks.radiology.lumbar_examples`). "Presence" is any
 class other than absent (class 0).
 """
@@ -27,31 +27,35 @@ def pipeline_table(model, tokenizer, notes: dict[int, str], max_length: int = 12
                    gold: dict[int, dict[str, dict[str, str]]] | None = None) -> pd.DataFrame:
     """One row per (note, level with text, pathology): silver (the labeller's class), predicted (the model's
     class) and, with `gold` ({note: {level: {pathology: grade}}}, e.g. the hand labels), gold's class too.
-    `notes`: {note id: raw note text}; every note goes through the pipeline with no manual step."""
+    `notes`: {note id: raw note text}; every note goes through the pipeline with no manual step. A note whose
+    parsing or prediction raises is left out and recorded in `table.attrs["failed"]` ({note: error}); notes
+    processed (with or without level text) are listed in `table.attrs["processed"]`."""
     tasks = [TASK_PREFIX + p for p in PATHOLOGIES]
     missing = [t for t in tasks if t not in model.tasks]
     if missing:
         raise ValueError(f"pipeline_table: the model has no head for {missing}")
-    items, texts = [], []
+    rows, failed, processed = [], {}, []
     for pid, text in notes.items():
-        parsed = parse_lumbar_note(text)
-        for level in LEVELS:
-            grouped = parsed.grouped_text[level].strip()
-            if grouped:
-                items.append((pid, level, parsed.labels[level]))
-                texts.append(f"{level}: {grouped}")
-    if not texts:
-        raise ValueError("pipeline_table: no level text in any of the notes")
-    logits = model.predict(tokenizer, texts, tasks, max_length=max_length)
-    rows = []
-    for i, (pid, level, labels) in enumerate(items):
-        for p in PATHOLOGIES:
-            row = {"note": pid, "level": level, "pathology": p, "silver": grade_class(p, labels[p]),
-                   "predicted": int(logits[TASK_PREFIX + p][i].argmax())}
-            if gold is not None and pid in gold:
-                row["gold"] = grade_class(p, gold[pid][level][p])
-            rows.append(row)
-    return pd.DataFrame(rows)
+        try:
+            parsed = parse_lumbar_note(text)
+            levels = [lv for lv in LEVELS if parsed.grouped_text[lv].strip()]
+            texts = [f"{lv}: {parsed.grouped_text[lv].strip()}" for lv in levels]
+            logits = model.predict(tokenizer, texts, tasks, max_length=max_length) if texts else {}
+        except Exception as e:  # noqa: BLE001 - a note the pipeline cannot handle is counted, not fatal
+            failed[pid] = f"{type(e).__name__}: {e}"
+            continue
+        processed.append(pid)
+        for i, level in enumerate(levels):
+            for p in PATHOLOGIES:
+                row = {"note": pid, "level": level, "pathology": p, "silver": grade_class(p, parsed.labels[level][p]),
+                       "predicted": int(logits[TASK_PREFIX + p][i].argmax())}
+                if gold is not None and pid in gold:
+                    row["gold"] = grade_class(p, gold[pid][level][p])
+                rows.append(row)
+    table = pd.DataFrame(rows, columns=["note", "level", "pathology", "silver", "predicted"]
+                         + (["gold"] if any("gold" in r for r in rows) else []))
+    table.attrs.update(failed=failed, processed=processed)
+    return table
 
 
 def _counts(table: pd.DataFrame, truth: str) -> pd.DataFrame:

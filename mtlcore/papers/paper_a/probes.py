@@ -126,12 +126,21 @@ def group_gap(base: TrainConfig, group: Sequence[str], stl_tasks: dict[str, Sequ
     return out
 
 
+def group_scores(base: TrainConfig, group: Sequence[str], seed: int) -> dict[str, float]:
+    """Per task of `group` that has a test split: the group MTL model's test score in points (for the guard of
+    the group models, which A-F4's gaps and cosines come from)."""
+    from ...reporting.cache import cached_train
+
+    mtl = cached_train(pair_config(base, group, seed)).metrics.get("test", {}).get("tasks", {})
+    return {t: 100 * mtl[t]["score"] for t in group if t in mtl}
+
+
 def run_cosines(cos: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The records that A-F3 averages (PAPERS.md, amended): step-0 records (random heads) left out. Returns the
-    kept records and the fewest kept records of any run (columns `kind`, `corpus`, `seed` name a run where
+    kept records and the fewest kept records of any run (columns `kind`, `corpus`, `run`, `seed` name a run where
     present), which the verdict needs to be at least 8."""
     kept = cos[cos.step > 0]
-    run = [c for c in ("kind", "corpus", "seed") if c in kept.columns]
+    run = [c for c in ("kind", "corpus", "run", "seed") if c in kept.columns]
     if kept.empty:
         return kept, 0
     per_run = kept.groupby(run).step.nunique() if run else pd.Series([kept.step.nunique()])
