@@ -31,9 +31,11 @@
 # - **STL vs MTL**: each STL model vs the MTL model of its corpus (same seed).
 #
 # The STL and MTL models are the ones A-T1 scores (same configs, shared through the cache).
-# Verdict (../shared/PAPERS.md): (core) at every layer, the mean CKA of radiology pairs minus the
-# mean CKA of contrast pairs has a bootstrap 95% interval over pairs above 0. Secondary: the distance
-# of the radiology pairs to the same-task noise floor.
+# Verdict (../shared/PAPERS.md, amended 2026-12-01): (core) at every layer where fine-tuning moved the
+# models (the contrast pairs' mean CKA < 0.99), and at the last layer, the mean CKA of radiology pairs minus
+# the mean CKA of contrast pairs has a 95% bootstrap interval above 0, resampling tasks (pairs share tasks);
+# the STL models compared must pass the learned-model guard. Secondary: the original every-layer condition,
+# and the distance of the radiology pairs to the same-task noise floor.
 
 # %% tags=["parameters"]
 profile = "smoke"
