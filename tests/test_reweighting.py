@@ -100,3 +100,25 @@ def test_best_on_dev_prefers_the_smaller_of_ties_and_ignores_nan():
     assert best_on_dev({1: float("nan"), 3: 0.1}) == 3
     with pytest.raises(ValueError, match="no finite"):
         best_on_dev({1: float("nan")})
+
+
+def test_training_subset_is_seeded_nested_and_leaves_eval_whole():
+    data = _data()
+    small, large = R.training_subset(data, 50), R.training_subset(data, 120)
+    assert small["train"][0].shape == (50, 12) and small["dev"][0] is data["dev"][0]
+    rows = {tuple(r) for r in large["train"][0]}
+    assert all(tuple(r) in rows for r in small["train"][0])                   # nested
+    assert np.array_equal(R.training_subset(data, 50)["train"][1], small["train"][1])
+    assert R.training_subset(data, None)["train"][0] is data["train"][0]
+    with pytest.raises(ValueError, match="n must be"):
+        R.training_subset(data, 1)
+
+
+def test_choose_training_size_from_the_uniform_baseline():
+    assert R.choose_training_size({100: 0.70, 300: 0.80, 1000: 0.88, 3000: 0.95}) == 1000   # largest inside
+    assert R.choose_training_size({100: 0.93, 300: 0.96}) == 100                             # nearest to the range
+    assert R.choose_training_size({100: 0.60, 300: 0.70}) == 300
+    with pytest.raises(ValueError, match="no sizes"):
+        R.choose_training_size({})
+    with pytest.raises(ValueError, match="device"):
+        R.train_weighted(_data(), None, epochs=1, device="nonsense")

@@ -38,7 +38,21 @@ def test_lstm_mtl_shares_one_module_and_learns_both_tasks():
     r, model = S.train_sentiment(cfg(), return_model=True)
     assert set(r["test"]) == set(TASKS) and min(r["test"].values()) >= 0.85  # opposite labels, one shared LSTM
     assert len(model.heads) == 2 and isinstance(model.shared.net, torch.nn.LSTM)
-    assert not model.embed.weight.requires_grad                              # word vectors are fixed data
+    assert model.embed.weight.requires_grad and model.embed.sparse            # word vectors train (the paper)
+
+
+def test_word_vectors_change_only_when_trainable_and_the_table_stays():
+    table = D.embedding_table("minilm-l6").clone()
+    c = cfg(epochs=1)
+    _, trained = S.train_sentiment(c, return_model=True)
+    _, frozen = S.train_sentiment(c.replace(train_vectors=False), return_model=True)
+    assert torch.equal(frozen.embed.weight, table) and not frozen.embed.weight.requires_grad
+    moved = (trained.embed.weight != table).any(dim=1)
+    used = torch.unique(torch.cat([S._data(c)[t]["train"].ids.ravel() for t in TASKS]))
+    assert moved.any() and set(torch.nonzero(moved).ravel().tolist()) <= set(used.tolist()) - {0}  # train rows only
+    assert torch.equal(D.embedding_table("minilm-l6"), table)                   # the shared table is a copy's source
+    with pytest.raises(ValueError, match="device"):
+        cfg(device="tpu")
 
 
 def test_same_seed_same_numbers_and_seed_matters():
@@ -65,17 +79,18 @@ def test_alignment_fixed_at_identity_equals_training_without_the_module():
 
 
 def test_alignment_pair_schedule():
-    c = cfg(epochs=2)
+    c = cfg(epochs=2, train_vectors=False)       # frozen vectors: the phase-1 embeddings are the raw word vectors
     out = S.alignment_pair(c, phase2_epochs=2)
-    assert {"phase1", "before", "after", "with", "without"} <= set(out)
-    # "before" is eq. 5 of the raw word vectors of the two tasks' training sentences
+    assert {"phase1", "before_phase1", "after", "with", "without"} <= set(out)
     data = S._data(c)
     model = S.build_model(c, alignment=True)     # R = I: the aligned embeddings are the raw ones
     assert S.eq5_scores(model, data, TASKS, aligned=True) == S.eq5_scores(model, data, TASKS, aligned=False)
-    assert out["before"] == S.eq5_scores(model, data, TASKS, aligned=False)
+    assert out["before_phase1"] == S.eq5_scores(model, data, TASKS, aligned=False)
     x1, x2 = (S.train_embeddings(model, data[t]["train"], t) for t in TASKS)
     assert x1.shape[0] == int(data[TASKS[0]]["train"].lengths.sum())   # one row per word piece
-    assert 0 < out["before"]["eq5"] < 1 and out["after"]["eq5"] != out["before"]["eq5"]   # R moved
+    assert 0 < out["before_phase1"]["eq5"] < 1 and out["after"]["eq5"] != out["before_phase1"]["eq5"]   # R moved
+    trained = S.alignment_pair(c.replace(train_vectors=True), phase2_epochs=1)   # trained vectors: they moved
+    assert trained["before_phase1"] != out["before_phase1"]
     with pytest.raises(ValueError, match="phase2_epochs"):
         S.alignment_pair(c, phase2_epochs=0)
 
@@ -97,6 +112,7 @@ def test_phase_two_trains_only_what_alg1_says(monkeypatch):
     without, with_ = seen["Alg. 1 phase 2 without"], seen["Alg. 1 phase 2 with"]
     assert not any(v for n, v in without.items() if n.startswith(("shared", "alignment")))
     assert any(v for n, v in without.items() if n.startswith("heads"))
+    assert without["embed.weight"] and with_["embed.weight"]      # both arms may adapt the (trainable) vectors
     assert not any(v for n, v in with_.items() if n.startswith("shared"))
     assert any(v for n, v in with_.items() if n.startswith("alignment"))
 
@@ -106,7 +122,8 @@ def test_transfer_fine_tunes_the_trained_source_model(monkeypatch):
     (not the target's), and both arms start from the same module and head."""
     src = cfg(tasks=("test/words",), epochs=3)
     tgt = cfg(tasks=("test/flipped",), epochs=2, max_train=40)
-    trained = S.train_sentiment(src, return_model=True)[1].shared.state_dict()
+    source_model = S.train_sentiment(src, return_model=True)[1]
+    trained, vectors = source_model.shared.state_dict(), source_model.embed.weight.detach().clone()
     starts = {}
     real_fit = S.fit
 
@@ -114,6 +131,7 @@ def test_transfer_fine_tunes_the_trained_source_model(monkeypatch):
         if "transfer" in k.get("desc", ""):
             starts[k["desc"]] = ({n: v.clone() for n, v in model.shared.state_dict().items()},
                                  {n: v.clone() for n, v in model.heads.state_dict().items()}, len(data["test/flipped"]["train"]))
+            assert torch.equal(model.embed.weight, vectors)          # fine-tuning starts from the source's vectors
         return real_fit(model, data, parameters, *a, **k)
 
     monkeypatch.setattr(S, "fit", spy)
@@ -129,6 +147,23 @@ def test_transfer_fine_tunes_the_trained_source_model(monkeypatch):
         S.transfer(cfg(), tgt, aligned=False)
     with pytest.raises(ValueError, match="hidden size"):
         S.transfer(src, tgt.replace(hidden=8), aligned=False)
+    with pytest.raises(ValueError, match="train_vectors"):
+        S.transfer(src, tgt.replace(train_vectors=False), aligned=False)
+
+
+def test_stl_factor_gives_eq5_between_stl_models():
+    from mtlcore.analysis.covariance import covariance_similarity, factor_similarity
+
+    a, b = cfg(tasks=(TASKS[0],), epochs=1), cfg(tasks=(TASKS[1],), epochs=1)
+    fa, fb = S.stl_factor(a), S.stl_factor(b)
+    (_, ma), (_, mb) = S.train_sentiment(a, return_model=True), S.train_sentiment(b, return_model=True)
+    xa = S.train_embeddings(ma, S._data(a)[TASKS[0]]["train"], TASKS[0])
+    xb = S.train_embeddings(mb, S._data(b)[TASKS[1]]["train"], TASKS[1])
+    assert factor_similarity(fa["factor"], fb["factor"]) == pytest.approx(
+        covariance_similarity(xa, xb, normalise=False), rel=1e-5)
+    assert fa["test"] == S.train_sentiment(a)["test"]
+    with pytest.raises(ValueError, match="one task"):
+        S.stl_factor(cfg())
 
 
 def test_cached_results_are_reused(tmp_path, monkeypatch):

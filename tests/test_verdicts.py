@@ -259,8 +259,23 @@ def test_b_p3_every_verdict_and_the_size_count():
     assert v.b_p3(1e-6, {80: neg10, 160: POS[:10]}, neg10).verdict == "not reproduced"   # wins at one size only
     res = v.b_p3(1e-6, {80: neg10, 160: wide10, 300: POS[:10]}, neg10)                   # 1 sure, 1 open
     assert res.verdict == "inconclusive"
-    assert v.b_p3(1e-6, {80: neg10, 160: neg10}, POS[:10]).verdict == "not reproduced"   # noisy task weighted up
     assert v.b_p3(1e-6, {80: NEG[:5], 160: NEG[:5]}, NEG[:5]).verdict == "not reproduced"  # < 10 seeds
+
+
+def test_b_p3_paired_weight_check():
+    """The noisy task's weight is compared with its own weight on the clean labels of the same seed: a drop that
+    is small against the spread between seeds (tasks of different signal norm) is still seen when paired."""
+    rng = np.random.default_rng(0)
+    clean = rng.uniform(0.5, 2.0, 12)                 # its weight / mean weight varies a lot between seeds
+    noisy = clean - 0.05 + 0.01 * rng.normal(size=12)   # and random labels take a little off, every seed
+    neg10 = NEG[:10]
+    res = v.b_p3(1e-6, {80: neg10, 160: neg10}, noisy - clean)
+    assert res.verdict == "reproduced"
+    assert res.conditions[3].interval.high < 0
+    # the unpaired comparison with the mean weight (1.0) could not see it: its interval straddles
+    assert v.t_interval(noisy - 1.0).low < 0 < v.t_interval(noisy - 1.0).high
+    assert v.b_p3(1e-6, {80: neg10, 160: neg10}, -(noisy - clean)).verdict == "not reproduced"  # weighted up
+    assert v.b_p3(1e-6, {80: neg10, 160: neg10}, WIDE[:12]).verdict == "inconclusive"
 
 
 def test_b_f5a_b_f5b_every_verdict():
@@ -269,12 +284,22 @@ def test_b_f5a_b_f5b_every_verdict():
     assert v.b_f5a({**pairs, "p0": NEG, "p1": NEG}, POS).verdict == "not reproduced"   # 5/10
     assert v.b_f5a(pairs, WIDE).verdict == "inconclusive"
     assert v.b_f5a(pairs, NEG).verdict == "not reproduced"
+    res = v.b_f5a({k: g[:1] for k, g in pairs.items()}, POS)                           # one seed per pair
+    assert res.verdict == "inconclusive" and "fewer than 5 seeds" in res.reason
+    floor = v.Guard("stl", "glue", 50.0, 50.0, 80.0)                                  # single-task models at floor
+    res = v.b_f5a(pairs, POS, guards=[floor])
+    assert res.verdict == "inconclusive" and "did not learn" in res.reason
     with pytest.raises(ValueError, match="10 GLUE pairs"):
         v.b_f5a({"p0": POS}, POS)
+    with pytest.raises(ValueError, match="same number of seeds"):
+        v.b_f5a({**pairs, "p0": POS[:5]}, POS)
     targets = {t: POS for t in ("MR", "CR", "SUBJ", "MPQA")}
     assert v.b_f5b({**targets, "TREC": NEG}).verdict == "reproduced"
     assert v.b_f5b({**targets, "TREC": NEG, "MR": NEG}).verdict == "not reproduced"     # 3/5
     assert v.b_f5b({**{t: [0.3, -0.1, 0.2] for t in targets}, "TREC": [0.1, 0.1, -0.6]}).verdict == "inconclusive"
+    # the count straddles: two targets whose mean sits near 0 with a wide spread over seeds
+    res = v.b_f5b({**{t: POS for t in ("MR", "CR", "SUBJ")}, "MPQA": WIDE, "TREC": WIDE})
+    assert res.conditions[0].status == "straddles" and res.verdict == "inconclusive"
 
 
 def test_b_f6_b_f7_b_t1_every_verdict():
@@ -284,14 +309,19 @@ def test_b_f6_b_f7_b_t1_every_verdict():
     assert v.b_f6(caps, 200, [-4, -5, -4.5]).verdict == "not reproduced"
     assert v.b_f6(caps, 200, [2, -3, 0.5]).verdict == "inconclusive"
     pairs = [f"p{i}" for i in range(15)]
-    rise = {p: 1.0 for p in pairs}
-    gain = {p: (1.0 if i < 11 else -1.0) for i, p in enumerate(pairs)}
+    rise = {p: POS[:5] for p in pairs}
+    gain = {p: (POS[:5] if i < 11 else NEG[:5]) for i, p in enumerate(pairs)}
     res = v.b_f7(rise, gain)
-    assert res.verdict == "reproduced" and "nan" in res.secondary["Spearman(score change, gain)"]  # constant x
-    assert v.b_f7({**rise, **{p: -1.0 for p in pairs[:4]}}, gain).verdict == "not reproduced"   # rises on 11/15
-    assert v.b_f7({p: float(i) for i, p in enumerate(pairs)}, gain).secondary[
-        "Spearman(score change, gain)"].startswith("-")  # gains fall as the score change grows here
-    assert v.b_f7(rise, {**gain, "p0": -1.0, "p1": -1.0}).verdict == "not reproduced"           # gains on 9/15
+    key = "Spearman(mean score change, mean gain)"
+    assert res.verdict == "reproduced" and "nan" in res.secondary[key]  # constant x
+    assert v.b_f7({**rise, **{p: NEG[:5] for p in pairs[:4]}}, gain).verdict == "not reproduced"   # rises on 11/15
+    assert v.b_f7({p: [float(i)] * 5 for i, p in enumerate(pairs)}, gain).secondary[key].startswith("-")
+    assert v.b_f7(rise, {**gain, "p0": NEG[:5], "p1": NEG[:5]}).verdict == "not reproduced"        # gains on 9/15
+    two = v.b_f7({p: POS[:2] for p in pairs}, {p: POS[:2] for p in pairs})                     # 2 seeds: a count
+    assert two.verdict == "inconclusive" and "fewer than 5 seeds" in two.reason                 # cannot decide
+    # a count that flips between seeds straddles: 8 pairs' gains change sign from seed to seed
+    flip = {p: ([1.0, -1.2, 1.1, -0.9, 0.1] if i < 8 else POS[:5]) for i, p in enumerate(pairs)}
+    assert v.b_f7(rise, flip).conditions[1].status == "straddles"
     g = np.array([POS[:5]] * 20)
     assert v.b_t1(g).verdict == "reproduced"
     assert v.b_t1(g[:10]).verdict == "not reproduced"                                            # 10 pairs only
@@ -304,7 +334,7 @@ def test_verdict_describe_lists_conditions_secondary_and_the_verdict():
     assert out[0].startswith("(core) MTL shared size < sum of STL capacities: 50 vs 300 -> holds")
     assert out[-1].startswith("B-F6: ") and len(out) == 3
     with_secondary = v.b_f7({"a": 1.0, "b": 1.0, "c": -1.0}, {"a": 1.0, "b": 2.0, "c": 3.0}).describe()
-    assert "secondary: Spearman(score change, gain)" in with_secondary
+    assert "secondary: Spearman(mean score change, mean gain)" in with_secondary
 
 
 def test_power_seeds_known_values():
@@ -318,3 +348,18 @@ def test_power_seeds_known_values():
     assert v.power_seeds(-1.0, 1.0, 0.0) == n                                  # either side of the threshold
     assert v.power_seeds(0.0, 1.0, 0.0) is None and v.power_seeds(0.01, 5.0, 0.0) is None
     assert v.power_seeds(1.0, 0.0, 0.0) == 2
+
+
+def test_power_table_rows():
+    rows = v.power_table({"big": (1.0, 1.0, 0.0), "zero": (0.0, 1.0, 0.0)}, chosen=12)
+    assert rows[0]["seeds for 80% power"] == v.power_seeds(1.0, 1.0, 0.0) and rows[0]["enough"]
+    assert rows[1]["seeds for 80% power"] == "> 1000" and not rows[1]["enough"]
+
+
+def test_b_f5a_without_pairs_is_blocked_and_says_why():
+    res = v.b_f5a(None, POS, pairs_not_run="5 seeds x 10 pairs: ~150 single-core minutes; the gpu profile runs them")
+    assert res.verdict == "inconclusive" and "pairs not run" in res.reason and "150" in res.reason
+    assert res.conditions[1].status == "holds"                     # the all-five condition is still decided
+    assert v.b_f5a(None, NEG, pairs_not_run="x").verdict == "not reproduced"   # a failing core condition decides
+    with pytest.raises(ValueError, match="pairs_not_run"):
+        v.b_f5a(None, POS)

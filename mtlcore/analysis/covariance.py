@@ -28,6 +28,28 @@ def _np(x: Array) -> np.ndarray:
     return x.astype(np.float64)
 
 
+def spectral_factor(X: Array, energy: float = 0.99, name: str = "X") -> np.ndarray:
+    """F = U_r D_r^{1/2} (d x r) of X (m x d): all that eq. 5 needs of one task's inputs, so a model's embedding of
+    its data can be reduced to this and compared later with `factor_similarity`."""
+    x = _np(X)
+    if x.ndim != 2:
+        raise ValueError(f"spectral_factor: {name} must be 2-D (rows x d), got shape {x.shape}")
+    if not 0 < energy <= 1:
+        raise ValueError(f"energy must be in (0, 1], got {energy}")
+    return _spectral_factor(x, energy, name)
+
+
+def factor_similarity(f1: Array, f2: Array, normalise: bool = False) -> float:
+    """`covariance_similarity` from two `spectral_factor`s (raw eq. 5 by default here)."""
+    f1, f2 = _np(f1), _np(f2)
+    if f1.ndim != 2 or f2.ndim != 2 or f1.shape[0] != f2.shape[0]:
+        raise ValueError(f"factors must be 2-D with the same number of rows (d), got {f1.shape} and {f2.shape}")
+    cross = np.linalg.norm(f1.T @ f2)
+    if not normalise:
+        return float(cross / (np.linalg.norm(f1) * np.linalg.norm(f2)))
+    return float(cross / np.sqrt(np.linalg.norm(f1.T @ f1) * np.linalg.norm(f2.T @ f2)))
+
+
 def _spectral_factor(X: np.ndarray, energy: float, name: str) -> np.ndarray:
     """U D^{1/2} of the best rank-r approximation U D U^T of X^T X keeping `energy` of its spectrum
     (the smallest r with sum_{j<=r} D_jj >= energy * trace)."""
@@ -60,11 +82,7 @@ def covariance_similarity(X1: Array, X2: Array, energy: float = 0.99, normalise:
         raise ValueError(f"X1 and X2 must be 2-D with the same number of columns, got {a.shape} and {b.shape}")
     if not 0 < energy <= 1:
         raise ValueError(f"energy must be in (0, 1], got {energy}")
-    f1, f2 = _spectral_factor(a, energy, "X1"), _spectral_factor(b, energy, "X2")
-    cross = np.linalg.norm(f1.T @ f2)
-    if not normalise:
-        return float(cross / (np.linalg.norm(f1) * np.linalg.norm(f2)))
-    return float(cross / np.sqrt(np.linalg.norm(f1.T @ f1) * np.linalg.norm(f2.T @ f2)))
+    return factor_similarity(_spectral_factor(a, energy, "X1"), _spectral_factor(b, energy, "X2"), normalise)
 
 
 def svd_task_weights(X: Array, Y: Array, rank: int) -> np.ndarray:

@@ -134,8 +134,10 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         reads = stamp.with_suffix(".reads")
         reads.parent.mkdir(parents=True, exist_ok=True)
         reads.write_text("")
-        saved_env = {k: os.environ.get(k) for k in ("MTLCORE_READ_LOG", "MTLCORE_NOTEBOOK")}
-        os.environ.update(MTLCORE_READ_LOG=str(reads), MTLCORE_NOTEBOOK=name)  # inherited by the kernel
+        env = {"MTLCORE_READ_LOG": str(reads), "MTLCORE_NOTEBOOK": name,
+               **(PORTABLE_ENV if name in PORTABLE_NUMERICS else {})}
+        saved_env = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)  # inherited by the kernel
         try:
             pm.execute_notebook(str(out), str(out), parameters=params, cwd=str(REPO_ROOT), progress_bar=False,
                                 log_output=True, kernel_name="python3")
@@ -160,6 +162,14 @@ def _print_row(i: int, n: int, row: dict) -> None:
     print(f"[{i}/{n}] {row['notebook']}: {row['status']} in {row['seconds']}s {row['error']}", flush=True)
 
 
+# Notebooks whose small CPU models (LSTMs on word vectors) moved between machines of different ISAs (issue 21:
+# B-F6's MTL mean 67.8 -> 71.2 between two CPUs, same seeds): their kernels run with every ISA-dependent choice
+# pinned to AVX2, which every x86-64 machine of ours has: PyTorch's vectorised ops (ATEN_CPU_CAPABILITY), MKL's
+# BLAS branch (MKL_CBWR, conditional numerical reproducibility) and oneDNN's kernels (ONEDNN_MAX_CPU_ISA). Read
+# once when the kernel starts, so they are set for the kernel process; the sentiment cache key records them.
+PORTABLE_NUMERICS = frozenset({"wu2020_text/b_f5b_alignment_transfer", "wu2020_text/b_f6_capacity",
+                               "wu2020_text/b_f7_covariance_alignment"})
+PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 

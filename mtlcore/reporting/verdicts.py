@@ -121,6 +121,19 @@ def power_seeds(effect: float, sd: float, threshold: float, power: float = 0.8, 
     return None
 
 
+def power_table(pilot: dict[str, Sequence[float]], chosen: int, power: float = 0.8, most: int = 1000) -> list[dict]:
+    """The power calculation behind a seed count, one row per condition: `pilot[name]` = (effect, sd, threshold)
+    from an earlier run; each row gives the seeds `power_seeds` asks for (None: more than `most`, the effect sits
+    at the threshold), the `chosen` count and whether it is enough."""
+    rows = []
+    for name, (effect, sd, threshold) in pilot.items():
+        need = power_seeds(float(effect), float(sd), float(threshold), power=power, most=most)
+        rows.append({"condition": name, "pilot effect": float(effect), "pilot sd": float(sd),
+                     "threshold": float(threshold), f"seeds for {power:.0%} power": need if need else f"> {most}",
+                     "chosen": int(chosen), "enough": bool(need is not None and chosen >= need)})
+    return rows
+
+
 @dataclass
 class Condition:
     """One condition of an item: an interval vs a threshold (`above`: the claim is estimate > threshold,
@@ -604,13 +617,14 @@ def b_p1(relative_gaps: dict[int, float], k: int, restarts: int, from_constructi
     ])
 
 
-def b_p3(max_sine: float, clean_diffs: dict[int, Sequence[float]], noisy_weight_excess: Sequence[float],
+def b_p3(max_sine: float, clean_diffs: dict[int, Sequence[float]], noisy_weight_drop: Sequence[float],
          secondary: dict[str, str] | None = None) -> Verdict:
     """B-P3. max_sine: the largest principal-angle sine between the solver's shared subspace and Prop. 3's closed
     form. clean_diffs[m]: per seed, at sample size m and 20% random labels on one task, the clean tasks' mean error
-    with Alg. 2's weights minus with uniform weights. noisy_weight_excess: per seed, the noisy task's Alg. 2 weight
-    minus the mean weight. (core) sine < 1e-4; (core) >= 10 seeds and Alg. 2 lower (interval < 0) at >= 2 sizes;
-    (core) the noisy task's weight below the mean weight (interval < 0)."""
+    with Alg. 2's weights minus with uniform weights. noisy_weight_drop: per seed, the noisy task's Alg. 2 weight
+    with the random labels minus its weight on the clean labels of the same seed (paired; PAPERS.md amended
+    2026-12-01: the tasks differ in signal norm, so the mean weight is no reference). (core) sine < 1e-4; (core)
+    >= 10 seeds and Alg. 2 lower (interval < 0) at >= 2 sizes; (core) the paired weight change < 0 (interval)."""
     seeds = min(len(_finite(v, f"clean_diffs[{m}]")) for m, v in clean_diffs.items())
     sizes = sorted(clean_diffs)
     return decide("B-P3", [
@@ -619,38 +633,56 @@ def b_p3(max_sine: float, clean_diffs: dict[int, Sequence[float]], noisy_weight_
         count_condition("Alg. 2 beats uniform on the clean tasks at >= 2 sample sizes", True,
                         [t_interval(clean_diffs[m]) for m in sizes], 0.0, 2, above=False,
                         labels=[f"m={m}" for m in sizes]),
-        Condition("noisy task's weight - mean weight", True, t_interval(noisy_weight_excess), 0.0, above=False),
+        Condition("noisy task's weight with random labels - its weight on clean labels (paired)", True,
+                  t_interval(noisy_weight_drop), 0.0, above=False),
     ], secondary)
 
 
-def b_f5a(pair_gains: dict[str, Sequence[float]], all_five_gains: Sequence[float]) -> Verdict:
-    """B-F5a. pair_gains[pair]: per seed, the GLUE score with alignment minus without, for each of the 10 pairs;
-    all_five_gains: per seed, the average-score gain with all five tasks together. (core) the mean gain > 0 on
-    >= 6 of the 10 pairs [paper 7/10]; (core) the all-five gain > 0 (t over seeds) [paper +2.35]."""
-    if len(pair_gains) != 10:
-        raise ValueError(f"B-F5a: the criterion is over the 10 GLUE pairs, got {len(pair_gains)}")
-    means = {p: float(np.mean(_finite(g, p))) for p, g in pair_gains.items()}
-    wins = sum(m > 0 for m in means.values())
+def _seed_table(per_item: dict[str, Sequence[float]], what: str) -> np.ndarray:
+    """(seeds x items) from {item: per-seed values}, every item with the same seeds."""
+    lengths = {len(_finite(v, f"{what}[{k}]")) for k, v in per_item.items()}
+    if len(lengths) != 1:
+        raise ValueError(f"{what}: every item needs the same number of seeds, got lengths {sorted(lengths)}")
+    return np.array([_finite(v, k) for k, v in per_item.items()]).T
+
+
+def b_f5a(pair_gains: dict[str, Sequence[float]] | None, all_five_gains: Sequence[float],
+          guards: Sequence[Guard] = (), pairs_not_run: str = "") -> Verdict:
+    """B-F5a. pair_gains[pair]: per seed (the same seeds for every pair), the GLUE score with alignment minus
+    without, for each of the 10 pairs; all_five_gains: per seed, the average-score gain with all five tasks
+    together. (core) the mean gain > 0 on >= 6 of the 10 pairs [paper 7/10], a count with a bootstrap interval over
+    seeds (fewer than 5 seeds: inconclusive); (core) the all-five gain > 0 (t over seeds) [paper +2.35]. `guards`:
+    the learned-model guard of the models the gains come from (every condition uses all of them).
+    `pair_gains=None` with `pairs_not_run` (why, and what running them would cost): the pair count is blocked."""
+    fam = tuple(g.key for g in guards)
+    name = "alignment beats no alignment on >= 6 of 10 pairs [paper 7/10]"
+    if pair_gains is None:
+        if not pairs_not_run:
+            raise ValueError("B-F5a: without pair gains, say why in pairs_not_run")
+        pairs = Condition(name, True, blocked=f"pairs not run: {pairs_not_run}")
+    else:
+        if len(pair_gains) != 10:
+            raise ValueError(f"B-F5a: the criterion is over the 10 GLUE pairs, got {len(pair_gains)}")
+        pairs = count_over_seeds(name, True, _seed_table(pair_gains, "B-F5a pair_gains"), 6, list(pair_gains),
+                                 families=fam)
     return decide("B-F5a", [
-        _fact("alignment beats no alignment on >= 6 of 10 pairs (mean over seeds)", wins >= 6,
-              f"{wins}/10 [paper 7/10]: " + ", ".join(f"{p} {m:+.2f}" for p, m in means.items())),
-        Condition("all five tasks: average score gain", True, t_interval(all_five_gains), 0.0),
-    ])
+        pairs,
+        Condition("all five tasks: average score gain", True, t_interval(all_five_gains), 0.0, families=fam),
+    ], guards=guards)
 
 
-def b_f5b(gains: dict[str, Sequence[float]]) -> Verdict:
+def b_f5b(gains: dict[str, Sequence[float]], secondary: dict[str, str] | None = None) -> Verdict:
     """B-F5b. gains[target]: per seed, target accuracy with alignment minus without (SST -> target), five targets,
-    the same seeds for each. (core) >= 4 of 5 targets improve (mean over seeds); (core) the mean gain over
-    targets has a t-interval over seeds above 0."""
+    the same seeds for each. (core) >= 4 of 5 targets improve (mean over seeds), a count with a bootstrap interval
+    over seeds (fewer than 5 seeds: inconclusive); (core) the mean gain over targets has a t-interval over seeds
+    above 0."""
     if len(gains) != 5:
         raise ValueError(f"B-F5b: the criterion is over 5 targets, got {len(gains)}")
-    table = np.array([_finite(g, t) for t, g in gains.items()])
-    means = table.mean(axis=1)
+    table = _seed_table(gains, "B-F5b gains")
     return decide("B-F5b", [
-        _fact(">= 4 of 5 targets improve (mean over seeds)", (means > 0).sum() >= 4,
-              f"{int((means > 0).sum())}/5 [paper 4/5]: " + ", ".join(f"{t} {m:+.2f}" for t, m in zip(gains, means))),
-        Condition("mean gain over targets", True, t_interval(table.mean(axis=0)), 0.0),
-    ])
+        count_over_seeds(">= 4 of 5 targets improve (mean over seeds) [paper 4/5]", True, table, 4, list(gains)),
+        Condition("mean gain over targets", True, t_interval(table.mean(axis=1)), 0.0),
+    ], secondary)
 
 
 def b_f6(stl_capacity: dict[str, int], mtl_size: int, mtl_minus_stl: Sequence[float]) -> Verdict:
@@ -664,24 +696,25 @@ def b_f6(stl_capacity: dict[str, int], mtl_size: int, mtl_minus_stl: Sequence[fl
     ])
 
 
-def b_f7(score_change: dict[str, float], gains: dict[str, float], seed: int = 0) -> Verdict:
-    """B-F7 over the task pairs (15 for six tasks). score_change[pair]: raw eq. 5 score after - before alignment;
-    gains[pair]: accuracy gain from alignment (mean over seeds). (core) the score rises on >= 12 of 15 pairs
-    [15/15]; (core) alignment gains on >= 10 of 15 [13/15] (for n pairs: 80% and two thirds, rounded up).
-    Secondary: Spearman(score change, gain)."""
+def b_f7(score_change: dict[str, Sequence[float]], gains: dict[str, Sequence[float]], seed: int = 0) -> Verdict:
+    """B-F7 over the task pairs (15 for six tasks). score_change[pair]: per seed, the raw eq. 5 score after minus
+    before alignment; gains[pair]: per seed, the accuracy gain from alignment; the same seeds for every pair.
+    (core) the score rises on >= 12 of 15 pairs [15/15]; (core) alignment gains on >= 10 of 15 [13/15] (for n
+    pairs: 80% and two thirds, rounded up); each a count of per-pair means over seeds with a bootstrap interval over
+    seeds (fewer than 5 seeds: inconclusive). Secondary: Spearman(mean score change, mean gain)."""
     if set(score_change) != set(gains) or len(gains) < 3:
         raise ValueError("B-F7: score_change and gains need the same pairs (at least 3)")
-    n = len(gains)
     pairs = list(gains)
-    rises = sum(score_change[p] > 0 for p in pairs)
-    wins = sum(gains[p] > 0 for p in pairs)
+    n = len(pairs)
+    rise = _seed_table({p: score_change[p] for p in pairs}, "B-F7 score_change")
+    gain = _seed_table({p: gains[p] for p in pairs}, "B-F7 gains")
     need_rise, need_win = math.ceil(0.8 * n - 1e-9), math.ceil(2 * n / 3 - 1e-9)
-    rho = spearman_interval([score_change[p] for p in pairs], [gains[p] for p in pairs], seed=seed)
+    rho = spearman_interval(rise.mean(axis=0), gain.mean(axis=0), seed=seed)
     return decide("B-F7", [
-        _fact(f"raw eq. 5 score rises after alignment on >= {need_rise} of {n} pairs", rises >= need_rise,
-              f"{rises}/{n} [paper 15/15]"),
-        _fact(f"alignment gains on >= {need_win} of {n} pairs", wins >= need_win, f"{wins}/{n} [paper 13/15]"),
-    ], {"Spearman(score change, gain)": str(rho)})
+        count_over_seeds(f"raw eq. 5 score rises after alignment on >= {need_rise} of {n} pairs [paper 15/15]", True,
+                         rise, need_rise, pairs),
+        count_over_seeds(f"alignment gains on >= {need_win} of {n} pairs [paper 13/15]", True, gain, need_win, pairs),
+    ], {"Spearman(mean score change, mean gain)": str(rho)})
 
 
 def b_t1(clean_auc_gains: np.ndarray, secondary: dict[str, str] | None = None) -> Verdict:

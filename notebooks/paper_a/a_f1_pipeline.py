@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 profile = "smoke"
 results_dir = "results/smoke"
-train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
+train = {"max_train": 32, "max_eval": 32, "epochs": 1, "encoder": "tiny-bert"}   # TrainConfig fields (the profile's `train`)
 gradient_every = 1                # as in A-T1, whose cached MTL model this is
 seed = 0                          # which of A-T1's MTL models (its first seed)
 

@@ -41,7 +41,7 @@
 profile = "smoke"
 results_dir = "results/smoke"
 seeds = [0]
-train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
+train = {"max_train": 32, "max_eval": 32, "epochs": 1, "encoder": "tiny-bert"}   # TrainConfig fields (the profile's `train`)
 gradient_every = 1                # A-T1's configs record gradient cosines every N MTL steps (shared cache)
 lumbar_tasks = ["radiology/lumbar/disc_bulge", "radiology/lumbar/thecal_sac_compression"]
 openi_tasks = ["radiology/openi/opacity", "radiology/openi/cardiomegaly"]

@@ -38,7 +38,7 @@
 profile = "smoke"
 results_dir = "results/smoke"
 seeds = [0]
-train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
+train = {"max_train": 32, "max_eval": 32, "epochs": 1, "encoder": "tiny-bert"}   # TrainConfig fields (the profile's `train`)
 gradient_every = 1                # record the cosines every N MTL steps
 pair_seeds = [0]                  # seeds of the group MTL models (and of the STL models they are paired with)
 lumbar_tasks = ["radiology/lumbar/disc_bulge", "radiology/lumbar/herniation", "radiology/lumbar/thecal_sac_compression",

@@ -31,7 +31,7 @@
 profile = "smoke"
 results_dir = "results/smoke"
 seeds = [0]
-train = {"max_train": 32, "max_eval": 32, "epochs": 1}   # TrainConfig fields (the profile's `train`)
+train = {"max_train": 32, "max_eval": 32, "epochs": 1, "encoder": "tiny-bert"}   # TrainConfig fields (the profile's `train`)
 lumbar_tasks = ["radiology/lumbar/disc_bulge", "radiology/lumbar/thecal_sac_compression"]
 openi_tasks = ["radiology/openi/opacity", "radiology/openi/cardiomegaly"]
 adapter_corpora = ["lumbar"]      # corpora on which the adapter families (A0-T1) are trained

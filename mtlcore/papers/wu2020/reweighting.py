@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..._io import atomic_save_npy, set_seed
+from ..._io import atomic_save_npy, resolve_device, set_seed
 from ...analysis.covariance import svd_task_weights
 
 CODE = ("papers.wu2020.reweighting",)   # its numbers depend on this module and what it imports (`code_version`)
@@ -107,10 +107,11 @@ def _aucs(y: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 def train_weighted(data: dict[str, tuple[np.ndarray, np.ndarray]], weights: Sequence[float] | None = None,
                    hidden: int = 32, epochs: int = 30, lr: float = 1e-3, batch_size: int = 64, seed: int = 0,
-                   train_labels: np.ndarray | None = None) -> dict:
+                   train_labels: np.ndarray | None = None, device: str = "cpu") -> dict:
     """Train `SharedHeads` on sum_i alpha_i BCE_i (alpha: `weights` rescaled to mean 1; None = uniform) over the
     columns of Y; `train_labels` replaces the training labels (e.g. corrupted ones). Returns {"dev", "test": per-task
-    AUC lists, "best_epoch", "alpha"}; the epoch is the one with the best mean dev AUC."""
+    AUC lists, "best_epoch", "alpha"}; the epoch is the one with the best mean dev AUC. `device`: "cpu", "cuda" or
+    "auto" (CUDA when available); the batch order and initialisation come from `seed` on the CPU either way."""
     (x_tr, y_tr), (x_dev, y_dev), (x_te, y_te) = data["train"], data["dev"], data["test"]
     if train_labels is not None:
         if train_labels.shape != y_tr.shape:
@@ -121,19 +122,20 @@ def train_weighted(data: dict[str, tuple[np.ndarray, np.ndarray]], weights: Sequ
     if alpha.shape != (k,) or not np.isfinite(alpha).all() or (alpha < 0).any() or not alpha.any():
         raise ValueError(f"weights must be {k} finite non-negative numbers, not all 0; got {weights}")
     alpha = alpha * k / alpha.sum()
-    x_tr, x_dev, x_te = (torch.as_tensor(a) for a in centred(x_tr, x_dev, x_te))
-    y = torch.as_tensor(y_tr)
+    dev_ = resolve_device(device)
+    x_tr, x_dev, x_te = (torch.as_tensor(a).to(dev_) for a in centred(x_tr, x_dev, x_te))
+    y = torch.as_tensor(y_tr).to(dev_)
     set_seed(seed)
-    model = SharedHeads(x_tr.shape[1], hidden, k)
+    model = SharedHeads(x_tr.shape[1], hidden, k).to(dev_)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    a = torch.as_tensor(alpha, dtype=torch.float32)
+    a = torch.as_tensor(alpha, dtype=torch.float32, device=dev_)
     rng = np.random.default_rng(seed)
     best, best_state, best_epoch = -np.inf, None, 0
     for epoch in range(epochs):
         model.train()
         order = rng.permutation(len(y))
         for i in range(0, len(order), batch_size):
-            idx = torch.as_tensor(order[i:i + batch_size])
+            idx = torch.as_tensor(order[i:i + batch_size], device=dev_)
             loss = nn.functional.binary_cross_entropy_with_logits(model(x_tr[idx]), y[idx], reduction="none")
             loss = (loss.mean(0) * a).sum()
             opt.zero_grad()
@@ -141,13 +143,39 @@ def train_weighted(data: dict[str, tuple[np.ndarray, np.ndarray]], weights: Sequ
             opt.step()
         model.eval()
         with torch.no_grad():
-            dev = _aucs(y_dev, model(x_dev).numpy())
+            dev = _aucs(y_dev, model(x_dev).cpu().numpy())
         if np.nanmean(dev) > best:
             best, best_state, best_epoch = float(np.nanmean(dev)), copy.deepcopy(model.state_dict()), epoch + 1
     model.load_state_dict(best_state)
     with torch.no_grad():
-        dev, test = _aucs(y_dev, model(x_dev).numpy()), _aucs(y_te, model(x_te).numpy())
+        dev, test = _aucs(y_dev, model(x_dev).cpu().numpy()), _aucs(y_te, model(x_te).cpu().numpy())
     return {"dev": dev.tolist(), "test": test.tolist(), "best_epoch": best_epoch, "alpha": alpha.tolist()}
+
+
+def training_subset(data: dict[str, tuple[np.ndarray, np.ndarray]], n: int | None,
+                    seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """`data` with its training rows cut to a fixed seeded random `n` (None or >= all: unchanged); dev and test
+    stay whole. Nested: the first n rows of a larger subset are the n-row subset."""
+    x, y = data["train"]
+    if n is None or n >= len(y):
+        return dict(data)
+    if int(n) < 2:
+        raise ValueError(f"training_subset: n must be >= 2, got {n}")
+    idx = np.sort(np.random.default_rng(seed).permutation(len(y))[:int(n)])
+    return {**data, "train": (x[idx], y[idx])}
+
+
+def choose_training_size(uniform_dev_auc: dict[int, float], low: float = 0.75, high: float = 0.90) -> int:
+    """B-T1's training size, from the uniform-weight baseline alone (PAPERS.md, amended 2026-12-01): the largest
+    size whose mean dev AUC lies in [low, high] (room to gain, as on ChestX-ray14); if none does, the size whose
+    AUC is nearest to that range (ties: the smaller size)."""
+    if not uniform_dev_auc:
+        raise ValueError("choose_training_size: no sizes")
+    inside = [n for n, a in uniform_dev_auc.items() if low <= a <= high]
+    if inside:
+        return max(inside)
+    gap = {n: (low - a if a < low else a - high) for n, a in uniform_dev_auc.items()}
+    return min(sorted(gap), key=lambda n: gap[n])
 
 
 def noisy_pair(data: dict[str, tuple[np.ndarray, np.ndarray]], pair: tuple[int, int], noisy: int,

@@ -6,9 +6,14 @@
     moved = transfer(cfg_source, "senteval/mr", epochs=6, aligned=True)
 
 The paper uses GloVe vectors and an LSTM (also an MLP and a CNN). GloVe is not available offline, so the
-word vectors are the input embedding table of the configured encoder (MiniLM-L6 by default: 30522 WordPiece
-vectors of width 384), looked up for the encoder tokenizer's word pieces and kept frozen, so a task's
-"embedding" X_i is fixed data and Alg. 1's R_i is the only thing that moves it.
+word vectors are initialised from the input embedding table of the configured encoder (MiniLM-L6 by default:
+30522 WordPiece vectors of width 384), looked up for the encoder tokenizer's word pieces. As in the paper (its
+Sec. 3.3 reads the covariance off "the single-task model's embedding"), the word vectors are trained in every arm
+(`train_vectors=True`, lazy Adam on the rows a batch uses: `torch.optim.SparseAdam`); `train_vectors=False` keeps
+them frozen, a labelled variant in which Alg. 1's R_i is the only thing that can move a task's inputs.
+
+Device: `SentimentConfig.device` ("cpu", "cuda", or "auto" = CUDA when available); the cache key holds the
+resolved device and, on the CPU, the numerics settings that change results across CPUs (`numerics`).
 
 Data (splits with a test set, word pieces, the word-vector table): `mtlcore.papers.wu2020.sentiment_data`.
 
@@ -16,9 +21,10 @@ Modules (`SharedModule`): `lstm` (one-layer LSTM, its last hidden state; the pap
 replaced by torch's standard LSTM), `mlp` (mean of the word vectors -> linear -> ReLU) and `cnn` (width-3
 convolution -> ReLU -> max over time); `hidden` is the capacity (the LSTM's output dimension).
 
-Alg. 1 (`alignment_pair`): phase 1 trains the shared module and the heads on all tasks; phase 2 fixes the shared
-module and trains, from the same phase-1 state and heads, either R_i and A_i (with alignment) or A_i alone
-(without: R stays the identity, which is the model without the module, see the tests). Both arms use the same
+Alg. 1 (`alignment_pair`): phase 1 trains the word vectors, the shared module and the heads on all tasks; phase 2
+fixes the shared module and trains, from the same phase-1 state and heads, either R_i and A_i (with alignment) or
+A_i alone (without: R stays the identity, which is the model without the module, see the tests), and in both arms
+the word vectors when they are trainable, so that R is not the only way to adapt the inputs. Both arms use the same
 optimiser settings and epochs and select their epoch on dev.
 """
 from __future__ import annotations
@@ -37,7 +43,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from tqdm.auto import tqdm
 
 from ..._io import set_seed
-from ...analysis.covariance import covariance_similarity
+from ...analysis.covariance import covariance_similarity, spectral_factor
 from ...tasks import get_task, task_key
 from ...training.alignment import AlignmentModule
 from .sentiment_data import SENTIMENT_TASKS, SST_TEST, Encoded, embedding_table, task_data
@@ -61,6 +67,8 @@ class SentimentConfig:
     max_len: int = 50                # word pieces per sentence
     seed: int = 0
     encoder: str = "minilm-l6"
+    train_vectors: bool = True       # the word vectors are trained (the paper); False: frozen (a labelled variant)
+    device: str = "cpu"              # "cpu", "cuda" or "auto" (CUDA when available)
     progress: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -82,15 +90,39 @@ class SentimentConfig:
                 raise ValueError(f"SentimentConfig.{name} must be >= 1 or None, got {v}")
         if not self.lr > 0:
             raise ValueError(f"SentimentConfig.lr must be > 0, got {self.lr}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"SentimentConfig.device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("SentimentConfig.device='cuda' but torch sees no CUDA device (use 'auto' or 'cpu')")
 
     def replace(self, **changes) -> "SentimentConfig":
         return replace(self, **changes)
+
+    @property
+    def torch_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("progress")
         d["tasks"] = list(self.tasks)
+        d["device"] = self.torch_device.type        # what ran, not what was asked for
         return d
+
+
+NUMERICS_VARS = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
+
+
+def numerics() -> dict[str, str]:
+    """The environment settings that pick CPU kernels (and so the last bits of every sum): PyTorch's vector ISA,
+    MKL's conditional numerical reproducibility branch and oneDNN's ISA cap. `make reproduce` pins them for the
+    sentiment notebooks (`mtlcore.reporting.pipeline.PORTABLE_NUMERICS`) so that CPUs of different ISAs take the
+    same code paths; they are part of the cache key."""
+    import os
+
+    return {v: os.environ.get(v, "") for v in NUMERICS_VARS}
 
 
 def _cache_params(cfg: "SentimentConfig", **extra) -> dict:
@@ -99,7 +131,9 @@ def _cache_params(cfg: "SentimentConfig", **extra) -> dict:
     from ...reporting.cache import file_digest
 
     files = {"sst_test": file_digest(SST_TEST())} if "senteval/sst" in cfg.tasks else {}
-    return {**cfg.to_dict(), **extra, "files": files, "device": "cpu"}
+    device = cfg.torch_device.type
+    return {**cfg.to_dict(), **extra, "files": files, "device": device,
+            **({"numerics": numerics()} if device == "cpu" else {})}
 
 
 def _data(cfg: SentimentConfig, tasks: Sequence[str] | None = None) -> dict[str, dict[str, Encoded]]:
@@ -124,7 +158,8 @@ class SharedModule(nn.Module):
             self.net = nn.Conv1d(dim, hidden, kernel_size=3, padding=1)
 
     def forward(self, z: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        mask = (torch.arange(z.shape[1])[None, :] < lengths[:, None]).unsqueeze(-1)   # B x T x 1
+        lengths = lengths.to(z.device)
+        mask = (torch.arange(z.shape[1], device=z.device)[None, :] < lengths[:, None]).unsqueeze(-1)   # B x T x 1
         if self.kind == "lstm":
             packed = pack_padded_sequence(z, lengths.cpu(), batch_first=True, enforce_sorted=False)
             _, (h, _) = self.net(packed)
@@ -137,13 +172,15 @@ class SharedModule(nn.Module):
 
 
 class SentimentModel(nn.Module):
-    """Frozen word vectors -> (optional per-task alignment R_i) -> shared module -> one linear head per task."""
+    """Word vectors (trainable or frozen) -> (optional per-task alignment R_i) -> shared module -> a linear head per
+    task. Trainable vectors take sparse gradients (only the rows a batch uses), for `torch.optim.SparseAdam`."""
 
     def __init__(self, table: torch.Tensor, n_classes: dict[str, int], module: str, hidden: int,
-                 alignment: bool = False):
+                 alignment: bool = False, train_vectors: bool = False):
         super().__init__()
         self.tasks = list(n_classes)
-        self.embed = nn.Embedding.from_pretrained(table, freeze=True, padding_idx=0)
+        self.embed = nn.Embedding.from_pretrained(table.clone(), freeze=not train_vectors, padding_idx=0,
+                                                  sparse=train_vectors)   # a copy: training must not touch the table
         dim = table.shape[1]
         self.alignment = AlignmentModule(self.tasks, dim) if alignment else None
         self.shared = SharedModule(module, dim, hidden)
@@ -161,17 +198,24 @@ class SentimentModel(nn.Module):
 def build_model(cfg: SentimentConfig, alignment: bool = False) -> SentimentModel:
     set_seed(cfg.seed)
     n_classes = {t: len(get_task(t).label_names) for t in cfg.tasks}
-    return SentimentModel(embedding_table(cfg.encoder), n_classes, cfg.module, cfg.hidden, alignment)
+    model = SentimentModel(embedding_table(cfg.encoder), n_classes, cfg.module, cfg.hidden, alignment,
+                           train_vectors=cfg.train_vectors)
+    return model.to(cfg.torch_device)
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 @torch.no_grad()
 def accuracy(model: SentimentModel, data: Encoded, task: str, batch_size: int = 256) -> float:
     model.eval()
+    device = _device(model)
     correct = 0
     for i in range(0, len(data), batch_size):
         ids, lengths = data.ids[i:i + batch_size], data.lengths[i:i + batch_size]
         width = int(lengths.max())
-        pred = model(ids[:, :width], lengths, task).argmax(-1)
+        pred = model(ids[:, :width].to(device), lengths, task).argmax(-1).cpu()
         correct += int((pred == data.labels[i:i + batch_size]).sum())
     return correct / len(data)
 
@@ -192,7 +236,11 @@ def fit(model: SentimentModel, data: dict[str, dict[str, Encoded]], parameters: 
     params = [p for p in parameters if p.requires_grad]
     if not params:
         raise ValueError("fit: nothing to train (no parameter requires grad)")
-    opt = torch.optim.Adam(params, lr=lr)
+    sparse = [p for p in params if model.embed.sparse and p is model.embed.weight]
+    dense = [p for p in params if not any(p is q for q in sparse)]
+    opts = ([torch.optim.Adam(dense, lr=lr)] if dense else []) + ([torch.optim.SparseAdam(sparse, lr=lr)] if sparse
+                                                                   else [])
+    device = _device(model)
     rng = np.random.default_rng(seed)
     tasks = list(data)
     best, best_state, curve = -np.inf, None, []
@@ -203,11 +251,13 @@ def fit(model: SentimentModel, data: dict[str, dict[str, Encoded]], parameters: 
             d = data[task]["train"]
             idx = torch.as_tensor(rows)
             lengths = d.lengths[idx]
-            logits = model(d.ids[idx, :int(lengths.max())], lengths, task)
-            loss = loss_fn(logits, d.labels[idx])
-            opt.zero_grad()
+            logits = model(d.ids[idx, :int(lengths.max())].to(device), lengths, task)
+            loss = loss_fn(logits, d.labels[idx].to(device))
+            for opt in opts:
+                opt.zero_grad()
             loss.backward()
-            opt.step()
+            for opt in opts:
+                opt.step()
         dev = {t: accuracy(model, data[t]["dev"], t) for t in tasks}
         curve.append(dev)
         if np.mean(list(dev.values())) > best:
@@ -218,8 +268,10 @@ def fit(model: SentimentModel, data: dict[str, dict[str, Encoded]], parameters: 
             "best_epoch": best_epoch, "dev_curve": curve}
 
 
-def _trainable(model: SentimentModel, shared: bool, heads: bool, alignment: bool) -> list[nn.Parameter]:
-    params = []
+def _trainable(model: SentimentModel, shared: bool, heads: bool, alignment: bool,
+               vectors: bool = True) -> list[nn.Parameter]:
+    """The parameters to train; the word vectors only when `vectors` and the model was built with trainable ones."""
+    params = [model.embed.weight] if vectors and model.embed.weight.requires_grad else []
     if shared:
         params += list(model.shared.parameters())
     if heads:
@@ -256,10 +308,10 @@ def train_embeddings(model: SentimentModel, data: Encoded, task: str, aligned: b
     when `aligned` and the model has R. This is the embedding before the shared module that eq. 5 compares."""
     with torch.no_grad():
         mask = torch.arange(data.ids.shape[1])[None, :] < data.lengths[:, None]
-        x = model.embed(data.ids[mask])
+        x = model.embed(data.ids[mask].to(_device(model)))
         if aligned and model.alignment is not None:
             x = model.alignment(x, task)
-    return x
+    return x.cpu()
 
 
 def eq5_scores(model: SentimentModel, data: dict[str, dict[str, Encoded]], tasks: Sequence[str],
@@ -281,7 +333,8 @@ def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
         raise ValueError(f"alignment_pair: phase2_epochs must be >= 1, got {phase2_epochs}")
     data = _data(cfg)
     phase1, base = train_sentiment(cfg, return_model=True)
-    out = {"phase1": phase1, "before": eq5_scores(base, data, cfg.tasks, aligned=False)}
+    # the phase-1 MTL model's own (unaligned) embeddings; B-F7's "before" is the STL models' (`cached_stl_factor`)
+    out = {"phase1": phase1, "before_phase1": eq5_scores(base, data, cfg.tasks, aligned=False)}
     for arm, aligned in (("without", False), ("with", True)):
         model = build_model(cfg, alignment=True)         # R = identity; the "without" arm never trains it
         model.load_state_dict(base.state_dict(), strict=False)
@@ -292,6 +345,25 @@ def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
         if aligned:
             out["after"] = eq5_scores(model, data, cfg.tasks, aligned=True)
     return out
+
+
+def stl_factor(cfg: SentimentConfig) -> dict:
+    """An STL model of `cfg`'s one task (`train_sentiment`) and, under "factor", the spectral factor
+    (`analysis.covariance.spectral_factor`, d x r) of its embedding of its own training sentences: eq. 5 between two
+    STL models is `factor_similarity` of their factors (the paper's "before alignment", Sec. 3.3)."""
+    if len(cfg.tasks) != 1:
+        raise ValueError(f"stl_factor: one task, got {cfg.tasks}")
+    result, model = train_sentiment(cfg, return_model=True)
+    task = cfg.tasks[0]
+    x = train_embeddings(model, _data(cfg)[task]["train"], task, aligned=False)
+    return {**result, "factor": spectral_factor(x, name=f"{task} embeddings").round(7).tolist()}
+
+
+def cached_stl_factor(cfg: SentimentConfig) -> dict:
+    from ...reporting.cache import cached_result
+
+    return cached_result("sentiment_stl_factor", _cache_params(cfg), lambda: stl_factor(cfg), tasks=cfg.tasks,
+                         encoder=cfg.encoder, code=CODE)
 
 
 def cached_alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
@@ -312,18 +384,21 @@ def source_model(source: SentimentConfig) -> tuple[dict, SentimentModel]:
 def transfer(source: SentimentConfig, target: SentimentConfig, aligned: bool) -> dict:
     """Alg. 1's transfer variant: the STL model of `source` (one task, epoch chosen on its dev set) fine-tuned on
     the one task of `target` with `target`'s data sizes, epochs, learning rate and seed: the source's shared module
-    and a new head, with `aligned` also an alignment matrix R on the target's word vectors (identity at init). Both
+    (and its trained word vectors) and a new head, with `aligned` also an alignment matrix R on the target's word vectors (identity at init). Both
     arms: the same source model, optimiser settings, seed, head initialisation and batch order; the epoch is
     chosen on the target's dev set and the accuracy reported on its test set. Returns the fine-tuning result and,
     under "source", the source model's own dev/test accuracy and dev curve."""
     if len(source.tasks) != 1 or len(target.tasks) != 1:
         raise ValueError(f"transfer: source and target are single-task configs, got {source.tasks} and {target.tasks}")
-    if (source.module, source.hidden, source.encoder, source.max_len) != (target.module, target.hidden, target.encoder,
-                                                                         target.max_len):
-        raise ValueError("transfer: the target config must keep the source's module, hidden size, encoder and max_len")
+    if ((source.module, source.hidden, source.encoder, source.max_len, source.train_vectors)
+            != (target.module, target.hidden, target.encoder, target.max_len, target.train_vectors)):
+        raise ValueError("transfer: the target config must keep the source's module, hidden size, encoder, max_len "
+                         "and train_vectors")
     src_result, src = source_model(source)
     model = build_model(target, alignment=aligned)
     model.shared.load_state_dict(src.shared.state_dict())
+    if target.train_vectors:                     # fine-tune the source STL model: its trained word vectors too
+        model.embed.weight.data.copy_(src.embed.weight.data)
     data = _data(target)
     result = fit(model, data, _trainable(model, True, True, aligned), target.epochs, target.batch_size, target.lr,
                  target.seed, target.progress, desc=f"transfer -> {target.tasks[0]}{' with R' if aligned else ''}")
