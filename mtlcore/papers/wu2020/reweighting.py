@@ -155,7 +155,7 @@ def train_weighted(data: dict[str, tuple[np.ndarray, np.ndarray]], weights: Sequ
 def training_subset(data: dict[str, tuple[np.ndarray, np.ndarray]], n: int | None,
                     seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """`data` with its training rows cut to a fixed seeded random `n` (None or >= all: unchanged); dev and test
-    stay whole. Nested: the first n rows of a larger subset are the n-row subset."""
+    stay whole. Nested: the n-row subset's rows are among those of any larger subset (same seed)."""
     x, y = data["train"]
     if n is None or n >= len(y):
         return dict(data)

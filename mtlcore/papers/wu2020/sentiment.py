@@ -3,7 +3,7 @@
     cfg = SentimentConfig(tasks=("senteval/sst", "senteval/mr"), module="lstm", hidden=100)
     result = train_sentiment(cfg)                  # {"dev": {task: acc}, "test": {task: acc}, ...}
     pair = alignment_pair(cfg, phase2_epochs=4)    # Alg. 1 with vs without R on one MTL model
-    moved = transfer(cfg_source, "senteval/mr", epochs=6, aligned=True)
+    moved = transfer(source_cfg, target_cfg, aligned=True)  # an STL source model fine-tuned on the target
 
 The paper uses GloVe vectors and an LSTM (also an MLP and a CNN). GloVe is not available offline, so the
 word vectors are initialised from the input embedding table of the configured encoder (MiniLM-L6 by default:
@@ -127,7 +127,8 @@ def numerics() -> dict[str, str]:
 
 def _cache_params(cfg: "SentimentConfig", **extra) -> dict:
     """What a cached sentiment result depends on beyond the registry's data: the config, the SST test file (read
-    outside the registry, so not in its fingerprint) and the device (these models always run on the CPU)."""
+    outside the registry, so not in its fingerprint), the device that ran it and, on the CPU, the kernel-choosing
+    environment (`numerics`)."""
     from ...reporting.cache import file_digest
 
     files = {"sst_test": file_digest(SST_TEST())} if "senteval/sst" in cfg.tasks else {}
@@ -324,9 +325,13 @@ def eq5_scores(model: SentimentModel, data: dict[str, dict[str, Encoded]], tasks
 
 
 def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
-    """Alg. 1 on one MTL model of `cfg.tasks` (module docstring): phase 1 trains the shared module and heads;
-    phase 2 fixes the shared module and trains R_i + A_i ("with") or A_i alone ("without") from the same state.
-    Returns both arms' dev/test accuracies and the raw eq. 5 score before (X_i) and after (X_i R_i) alignment."""
+    """Alg. 1 on one MTL model of `cfg.tasks` (module docstring): phase 1 trains the word vectors (when trainable),
+    the shared module and the heads; phase 2 fixes the shared module and trains, from the same state, R_i + A_i
+    ("with") or A_i alone ("without"), and the word vectors in both arms when they are trainable. Returns both
+    arms' dev/test accuracies and raw eq. 5 scores (with the self-normalised variant): "before_phase1" of the
+    phase-1 model's embeddings, "after" of the aligned arm's X_i R_i, and "after_without" of the unaligned arm's
+    embeddings, so that after - after_without is R's own share of a change (B-F7's "before" comes from the STL
+    models, `cached_stl_factor`, whose separately trained vectors also differ from the MTL model's)."""
     if len(cfg.tasks) < 2:
         raise ValueError("alignment_pair needs at least two tasks")
     if int(phase2_epochs) < 1:
@@ -342,8 +347,7 @@ def alignment_pair(cfg: SentimentConfig, phase2_epochs: int) -> dict:
             p.requires_grad_(False)
         out[arm] = fit(model, data, _trainable(model, False, True, aligned), phase2_epochs, cfg.batch_size, cfg.lr,
                        cfg.seed + 1, cfg.progress, desc=f"Alg. 1 phase 2 {arm}")
-        if aligned:
-            out["after"] = eq5_scores(model, data, cfg.tasks, aligned=True)
+        out["after" if aligned else "after_without"] = eq5_scores(model, data, cfg.tasks, aligned=aligned)
     return out
 
 
