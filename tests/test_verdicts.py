@@ -363,3 +363,13 @@ def test_b_f5a_without_pairs_is_blocked_and_says_why():
     assert v.b_f5a(None, NEG, pairs_not_run="x").verdict == "not reproduced"   # a failing core condition decides
     with pytest.raises(ValueError, match="pairs_not_run"):
         v.b_f5a(None, POS)
+
+
+def test_a_blocked_condition_keeps_the_guard_reason_first_and_dev_guards_say_dev():
+    floor = v.Guard("mtl", "lumbar", 40.0, 40.0, 90.0)
+    c = v.Condition("x", True, v.t_interval(POS), 0.0, families=("lumbar/mtl",), blocked="fewer than 8 records (2)")
+    res = v.decide("A-F3", [c], guards=[floor])
+    assert res.conditions[0].blocked == "models did not learn: lumbar/mtl; fewer than 8 records (2)"
+    assert res.reason.startswith("models did not learn")
+    assert "mean dev" in v.guard("stl (dev)", "glue", {"a": 60.0}, {"a": 50.0}, {"a": 70.0}, split="dev").describe()
+    assert "mean test" in floor.describe()

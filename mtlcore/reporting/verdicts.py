@@ -219,8 +219,8 @@ def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | N
     not_learned = {g.key for g in guards if not g.learned}
     for c in conditions:
         bad = [f for f in c.families if f in not_learned]
-        if bad and not c.blocked:
-            c.blocked = f"models did not learn: {', '.join(bad)}"
+        if bad and "did not learn" not in c.blocked:   # the guard's reason first, any other reason kept after it
+            c.blocked = f"models did not learn: {', '.join(bad)}" + (f"; {c.blocked}" if c.blocked else "")
     core = [c for c in conditions if c.core]
     failed = [c for c in core if c.status == "fails"]
     straddle = [c for c in core if c.status == "straddles"]
@@ -274,6 +274,7 @@ class Guard:
     mean: float
     floor: float
     reference: float
+    split: str = "test"      # where the three means come from ("dev" for tasks without a labelled test split)
 
     @property
     def key(self) -> str:
@@ -288,12 +289,12 @@ class Guard:
         return bool(self.mean >= self.needed)
 
     def describe(self) -> str:
-        return (f"guard {self.key}: mean test {self.mean:.1f} vs floor {self.floor:.1f} + 0.5 x (TF-IDF "
+        return (f"guard {self.key}: mean {self.split} {self.mean:.1f} vs floor {self.floor:.1f} + 0.5 x (TF-IDF "
                 f"{self.reference:.1f} - floor) = {self.needed:.1f} -> {'learned' if self.learned else 'did not learn'}")
 
 
 def guard(family: str, corpus: str, scores: dict[str, float], floor: dict[str, float],
-          reference: dict[str, float]) -> Guard:
+          reference: dict[str, float], split: str = "test") -> Guard:
     """`Guard` from per-task numbers in points: `scores` (the family's mean test score over seeds), `floor` (the
     majority class), `reference` (TF-IDF + class-balanced logistic regression); the same tasks in all three."""
     tasks = sorted(scores)
@@ -301,7 +302,7 @@ def guard(family: str, corpus: str, scores: dict[str, float], floor: dict[str, f
         raise ValueError(f"guard {corpus}/{family}: scores, floor and reference need the same tasks, got "
                          f"{tasks}, {sorted(floor)}, {sorted(reference)}")
     mean = lambda d: float(np.mean([d[t] for t in tasks]))  # noqa: E731
-    return Guard(family, corpus, mean(scores), mean(floor), mean(reference))
+    return Guard(family, corpus, mean(scores), mean(floor), mean(reference), split)
 
 
 MIN_COUNT_SEEDS = 5

@@ -80,9 +80,10 @@ for kind, group in tqdm(groups, desc="task groups"):
                    for s in seeds])
     for s in pair_seeds:
         gaps = group_gap(base, group, {t: corpora[corpus_of[t]] for t in group if t in corpus_of}, s)
-        g, n = run_cosines(gradient_cosines(pair_config(base, group, s)))   # step-0 records left out
+        recorded = gradient_cosines(pair_config(base, group, s))
+        g, n = run_cosines(recorded)                                        # step-0 records left out
         if n == 0:  # a run too short to record after step 0: its step-0 cosine, counted in a secondary line
-            g, step0_only = gradient_cosines(pair_config(base, group, s)), step0_only + 1
+            g, step0_only = recorded, step0_only + 1
         rows.append({"kind": kind, "group": " & ".join(t.split("/")[-1] for t in group), "seed": s, "cka": cka,
                      "cosine": g[g.layer == "overall"].cosine.mean(), "gap": float(np.mean(list(gaps.values())))})
         group_test += [{"corpus": corpus_of[t], "task": t, "score": x} for t, x in group_scores(base, group, s).items()]

@@ -152,21 +152,28 @@ def efficiency(tasks: Sequence[str], encoder: str = "minilm-l6", n_texts: int = 
             "throughput_ratio": statistics.median(one) / statistics.median(many)}
 
 
+def cached_references(base: TrainConfig, task: str, which: Sequence[str] = ("majority", "tfidf", "probe")) -> dict:
+    """`training.baselines.reference_scores` of `task` on the examples `base` trains and scores on, through the
+    result cache (one entry per task, sizes and set of references)."""
+    from ...reporting.cache import cached_result
+    from ...training.baselines import REFERENCES, reference_scores
+
+    which = list(which)
+    params = {"task": task, "max_train": base.max_train, "max_eval": base.max_eval, "encoder": base.encoder,
+              "max_length": base.max_length, **({} if sorted(which) == sorted(REFERENCES) else {"which": which})}
+    return cached_result("reference_rows", params, lambda: reference_scores(
+        task, base.max_train, base.encoder, base.max_length, which=which, max_eval=base.max_eval), tasks=[task],
+        encoder=base.encoder if "probe" in which else None, code=("training.baselines",))
+
+
 def reference_rows(base: TrainConfig, tasks: Sequence[str], progress: bool = True) -> pd.DataFrame:
     """Long table (family = the reference's name, task, dev, test, C) of the reference rows of
     `mtlcore.training.baselines` on the examples the families see (`base.max_train`, `base.max_eval`), cached."""
     from tqdm.auto import tqdm
 
-    from ...reporting.cache import cached_result
-    from ...training.baselines import reference_scores
-
     rows = []
     for task in tqdm(tasks, desc="reference rows", disable=not progress):
-        params = {"task": task, "max_train": base.max_train, "max_eval": base.max_eval, "encoder": base.encoder,
-                  "max_length": base.max_length}
-        scores = cached_result("reference_rows", params, lambda: reference_scores(
-            task, base.max_train, base.encoder, base.max_length, max_eval=base.max_eval), tasks=[task],
-            encoder=base.encoder, code=("training.baselines",))
+        scores = cached_references(base, task)
         rows += [{"family": ref, "task": task, "dev": v["dev"], "test": v["test"], "C": v.get("C")}
                  for ref, v in scores.items()]
     return pd.DataFrame(rows)
@@ -203,15 +210,11 @@ def dev_guard(base: TrainConfig, family: str, corpus: str, runs: dict[str, Seque
     the mean dev score of its `runs` (cached configs that trained it) against the majority floor and TF-IDF on
     the same dev examples (dev also selected the models' epoch and TF-IDF's C, so all three lean the same way)."""
     from ...reporting import verdicts
-    from ...reporting.cache import cached_result, cached_train
-    from ...training.baselines import reference_scores
+    from ...reporting.cache import cached_train
 
     scores, floor, tfidf = {}, {}, {}
     for task, cfgs in runs.items():
         scores[task] = 100 * float(np.mean([cached_train(c).metrics["tasks"][task]["score"] for c in cfgs]))
-        params = {"task": task, "max_train": base.max_train, "max_eval": base.max_eval, "which": "majority+tfidf"}
-        ref = cached_result("reference_rows", params, lambda: reference_scores(
-            task, base.max_train, base.encoder, base.max_length, which=["majority", "tfidf"], max_eval=base.max_eval),
-            tasks=[task], code=("training.baselines",))
+        ref = cached_references(base, task, which=("majority", "tfidf"))
         floor[task], tfidf[task] = 100 * ref["majority"]["dev"], 100 * ref["tfidf"]["dev"]
-    return verdicts.guard(f"{family} (dev)", corpus, scores, floor, tfidf)
+    return verdicts.guard(f"{family} (dev)", corpus, scores, floor, tfidf, split="dev")
