@@ -11,6 +11,8 @@ stale by a killed process; the file records the holder's pid and host for the er
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import errno
 import fcntl
 import json
@@ -71,6 +73,23 @@ def finite_or_none(obj: Any) -> Any:
 def atomic_torch_save(path: str | Path, obj: Any) -> Path:
     """`torch.save` through a temp file + rename."""
     return _atomic(Path(path), lambda p: torch.save(obj, p))
+
+
+def plain(obj: Any) -> Any:
+    """`obj` with numpy scalars and arrays turned into Python numbers and lists (tensors, dicts, lists, tuples, str,
+    numbers and None kept), so that `torch.load(weights_only=True)` can read a checkpoint without running code."""
+    if isinstance(obj, torch.Tensor) or obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return type(obj)((k, plain(v)) for k, v in obj.items()) if isinstance(obj, OrderedDict) else {
+            k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(plain(v) for v in obj)
+    raise TypeError(f"plain: cannot store a {type(obj).__name__} in a checkpoint that loads without code")
 
 
 def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:

@@ -299,3 +299,28 @@ def test_resume_of_stl_skips_finished_tasks(tiny_cfg, tmp_path):
     resumed = train(cfg, out=tmp_path / "s", resume=True, callbacks=[counter])
     assert counter.starts == 1  # only the unfinished task trained again
     assert resumed.metrics == train(cfg).metrics
+
+
+def test_overwrite_replaces_only_run_folders(tiny_cfg, tmp_path):
+    """--overwrite onto a user's data folder is refused and the folder is untouched; a run folder is replaced."""
+    data = tmp_path / "mydata"
+    data.mkdir()
+    (data / "notes.csv").write_text("id,text\n1,keep me\n")
+    with pytest.raises(ConfigError, match="not a run folder"):
+        train(tiny_cfg, out=data, overwrite=True)
+    assert (data / "notes.csv").read_text() == "id,text\n1,keep me\n" and not Path(f"{data}.partial").exists()
+    r = cli(*SMALL, "--overwrite", "--out", str(data))
+    assert r.returncode == 2 and "not a run folder" in r.stderr
+    run = tmp_path / "run"
+    train(tiny_cfg, out=run)
+    train(tiny_cfg.replace(seed=3), out=run, overwrite=True)        # a run folder of ours: replaced
+    assert "seed: 3" in (run / "config.yaml").read_text()
+    (tmp_path / "empty").mkdir()
+    train(tiny_cfg, out=tmp_path / "empty", overwrite=True)         # an empty folder holds nothing to lose
+
+
+def test_task_names_that_share_a_folder_name_are_refused(tiny_cfg):
+    """'a/b' and 'a__b' (or 'a.b' and 'a_b') would share one head and one STL folder."""
+    for tasks in (["test/words", "test__words"], ["test/a.b", "test/a_b"]):
+        with pytest.raises(ConfigError, match="map to the same head and folder name"):
+            tiny_cfg.replace(tasks=tasks, mode="stl")

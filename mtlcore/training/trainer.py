@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import pickle
 import sys
 import time
 import warnings
@@ -34,7 +35,7 @@ from tqdm import tqdm
 
 from . import batching
 from .batching import input_units
-from .._io import atomic_torch_save, resolve_device
+from .._io import atomic_torch_save, plain, resolve_device
 from .distributed import SINGLE, DistContext, rank_device, shard
 from .config import ConfigError, TrainConfig
 from .encoders import load_encoder
@@ -253,10 +254,10 @@ class Trainer:
                 state["best"], state["best_state"] = metrics["average"], copy.deepcopy(self.model.state_dict())
             state["epoch"] = epoch
             if last and self.dist.is_main:
-                atomic_torch_save(last, {**state, "model": self.model.state_dict(), "step": self.step,
-                                         "optimizer": self.optimizer.state_dict(),
-                                         "scheduler": self.scheduler.state_dict(),
-                                         "callbacks": self._callback_states()})
+                atomic_torch_save(last, plain({**state, "model": self.model.state_dict(), "step": self.step,
+                                               "optimizer": self.optimizer.state_dict(),
+                                               "scheduler": self.scheduler.state_dict(),
+                                               "callbacks": self._callback_states()}))
             for cb in self.callbacks:
                 cb.on_epoch_end(self, epoch, metrics)
         self.model.load_state_dict(state["best_state"])
@@ -352,8 +353,12 @@ class Trainer:
         return {key: st for key, cb in zip(self._callback_keys(), self.callbacks) if (st := cb.state_dict()) is not None}
 
     def _restore(self, path: Path) -> dict:
-        try:
-            saved = torch.load(path, map_location=self.device, weights_only=False)
+        try:  # tensors and plain values only: a crafted pickle cannot run code here
+            saved = torch.load(path, map_location=self.device, weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise ConfigError(f"{path}: refused to load the resume checkpoint: it holds objects other than tensors "
+                              f"and plain values ({str(e).splitlines()[0][:200]}), which could run code when "
+                              "unpickled; delete it to restart the run from scratch") from None
         except Exception as e:  # a truncated or foreign file: say which, not a pickle traceback
             raise ConfigError(f"{path}: cannot read the resume checkpoint ({type(e).__name__}: {e}); "
                               "delete it to restart the run from scratch") from None
