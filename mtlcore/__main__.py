@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 
 from .training import distributed
@@ -61,10 +62,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    from .training.trainer import DivergenceError
+_NEGATIVE = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|nan)$", re.IGNORECASE)
 
-    args = _parser().parse_args(argv)
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """`--lr -1e-3` -> `--lr=-1e-3`: argparse reads a token like -1e-3 as a flag, so a negative value would be
+    reported as a missing argument instead of reaching the config check that names what is wrong with it."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _NEGATIVE.match(token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .training.trainer import DivergenceError, UndefinedScoreError
+
+    args = _parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.command == "tasks":
             from .tasks import task_table
@@ -94,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (DivergenceError, LockedError, distributed.RankError) as e:
+    except (DivergenceError, UndefinedScoreError, LockedError, distributed.RankError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -180,6 +180,8 @@ def test_a_run_killed_mid_write_is_left_unfinished_and_resumes_to_the_same_numbe
     (["--grad-clip", "-1"], "grad_clip must be a finite number >= 0"),
     (["--weight-decay", "-0.1"], "weight_decay must be a finite number >= 0"),
     (["--lr", "inf"], "lr must be a finite number > 0"),
+    (["--lr", "-1e-3"], "lr must be a finite number > 0, got -0.001"),
+    (["--seed", "-1"], "seed must be an integer in [0, 2**32), got -1"),
     (["--task-weights", '{"glue/rte": 2}'], "task_weights are given but weighting 'equal' does not use them"),
     (["--weighting", "fixed", "--task-weights", '{"glue/rte": NaN}'], "task_weights must be finite"),
     (["--weighting", "fixed", "--task-weights", '{"glue/rte": 0}'], "task_weights must not all be zero"),

@@ -214,3 +214,23 @@ def test_data_digest_sees_a_changed_label_or_text(tiny_cfg):
     for other in (flipped, edited):
         d = data_digest(other)
         assert d[task] != base[task] and all(d[t] == base[t] for t in base if t != task)
+
+
+def test_no_defined_dev_score_is_a_clear_error_not_a_traceback(tiny_cfg, tmp_path, monkeypatch):
+    """Every epoch's dev score undefined (e.g. one dev example, or a one-class dev split for AUC): the run stops
+    naming the tasks and the setting, and its .partial says so."""
+    from mtlcore.training import trainer as T
+
+    real = T.Trainer.evaluate
+
+    def nan_dev(self, data=None):
+        out = real(self, data)
+        if data is None:   # the dev evaluation of each epoch
+            out = {**out, "tasks": {t: {**v, "score": float("nan")} for t, v in out["tasks"].items()},
+                   "average": float("nan")}
+        return out
+
+    monkeypatch.setattr(T.Trainer, "evaluate", nan_dev)
+    with pytest.raises(T.UndefinedScoreError, match="no epoch had a defined dev score .*raise --max-eval"):
+        train(tiny_cfg, out=tmp_path / "run")
+    assert "UndefinedScoreError" in (tmp_path / "run.partial/FAILED.json").read_text()

@@ -181,6 +181,8 @@ class TrainConfig(YamlConfig):
             other = keys.setdefault(task_key(t), t)
             _check(other == t, f"tasks: {other!r} and {t!r} map to the same head and folder name "
                                f"{task_key(t)!r} ('/' and '.' are replaced); rename one of them")
+        _check(isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed < 2**32,
+               f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         _check(self.mode in ("mtl", "stl"), f"mode must be 'mtl' or 'stl', got {self.mode!r}")
         _check(self.pooling in ("cls", "mean"), f"pooling must be 'cls' or 'mean', got {self.pooling!r}")
         for name in ("max_train", "max_eval"):

@@ -67,6 +67,10 @@ class DivergenceError(RuntimeError):
     """Training produced a non-finite loss, gradient or output; the message says where."""
 
 
+class UndefinedScoreError(RuntimeError):
+    """No epoch had a defined dev score, so there is no model to keep; the message says which tasks."""
+
+
 def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel, object]:
     """Fresh encoder + heads for `tasks`; the heads (and a tiny encoder) are initialised from `cfg.seed`."""
     encoder, tokenizer = load_encoder(cfg.encoder, seed=cfg.seed)
@@ -260,6 +264,13 @@ class Trainer:
                                                "callbacks": self._callback_states()}))
             for cb in self.callbacks:
                 cb.on_epoch_end(self, epoch, metrics)
+        if state["best_state"] is None:  # every epoch's dev average was NaN: nothing to select
+            last_dev = state["history"][-1]["tasks"] if state["history"] else {}
+            undefined = sorted(t for t, v in last_dev.items() if not math.isfinite(v["score"]))
+            raise UndefinedScoreError(
+                f"no epoch had a defined dev score (undefined on {', '.join(undefined) or 'every task'}): the dev "
+                f"split is too small or holds one class only (max_eval={cfg.max_eval}); raise --max-eval or check "
+                "the dev labels")
         self.model.load_state_dict(state["best_state"])
         for cb in self.callbacks:
             cb.on_train_end(self)
