@@ -328,3 +328,20 @@ def test_the_gpu_profile_runs_end_to_end_at_smoke_sizes(tmp_path, monkeypatch):
     from mtlcore.reporting.pipeline import discover
 
     assert len(summary["notebooks"]) == len(discover())
+
+
+def test_a_killed_worker_fails_only_its_own_notebook(tmp_path):
+    """--jobs 2 with one notebook's process killed (SIGKILL of its worker): that notebook is failed, the others
+    before and after it still run and succeed."""
+    first = _notebook(tmp_path / "first.py", "print('first')\n")
+    killer = _notebook(tmp_path / "killer.py", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    later = _notebook(tmp_path / "later.py", "print('later')\n")
+    last = _notebook(tmp_path / "last.py", "print('last')\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: p\n")
+    results = tmp_path / "res"
+    rc = pipeline(["--profile", str(profile), "--only", str(first), str(killer), str(later), str(last),
+                   "--results", str(results), "--jobs", "2", "--no-report"])
+    status = {r["notebook"]: r for r in json.loads((results / "summary.json").read_text())["notebooks"]}
+    assert rc == 1 and status["killer"]["status"] == "failed" and "process died" in status["killer"]["error"]
+    assert all(status[n]["status"] == "ok" for n in ("first", "later", "last")), status
