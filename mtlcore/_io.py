@@ -185,6 +185,20 @@ class FolderLock:
             self._fd = fd
             return self
 
+    def check(self) -> None:
+        """Raise LockedError if the lock was lost: its file deleted or replaced (say, by hand) since we took it,
+        so another writer may hold a lock of its own on the same folder. Call before publishing."""
+        if self._fd is None:
+            raise LockedError(f"{self.folder}: the lock is not held")
+        try:
+            same = os.path.samestat(os.fstat(self._fd), os.stat(self.path))
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise LockedError(f"{self.folder}: the lock file {self.path} was removed or replaced while this process "
+                              "wrote the folder, so another writer may be at work; nothing was published (this "
+                              "run's files are in the .partial folder)")
+
     def release(self) -> None:
         if self._fd is None:
             return

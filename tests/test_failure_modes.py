@@ -182,6 +182,7 @@ def test_a_run_killed_mid_write_is_left_unfinished_and_resumes_to_the_same_numbe
     (["--lr", "inf"], "lr must be a finite number > 0"),
     (["--lr", "-1e-3"], "lr must be a finite number > 0, got -0.001"),
     (["--seed", "-1"], "seed must be an integer in [0, 2**32), got -1"),
+    (["--mode", "stl", "--gradient-cosine-every", "5"], "with --mode stl these flags do nothing: --gradient-cosine-every"),
     (["--task-weights", '{"glue/rte": 2}'], "task_weights are given but weighting 'equal' does not use them"),
     (["--weighting", "fixed", "--task-weights", '{"glue/rte": NaN}'], "task_weights must be finite"),
     (["--weighting", "fixed", "--task-weights", '{"glue/rte": 0}'], "task_weights must not all be zero"),
@@ -326,3 +327,27 @@ def test_task_names_that_share_a_folder_name_are_refused(tiny_cfg):
     for tasks in (["test/words", "test__words"], ["test/a.b", "test/a_b"]):
         with pytest.raises(ConfigError, match="map to the same head and folder name"):
             tiny_cfg.replace(tasks=tasks, mode="stl")
+
+
+class _Meddle(Callback):
+    """At the end of epoch 1, remove `victim` (the lock file deleted by hand, or a file of the .partial)."""
+
+    def __init__(self, victim):
+        self.victim = Path(victim)
+
+    def on_epoch_end(self, trainer, epoch, metrics):
+        if epoch == 1:
+            self.victim.unlink()
+
+
+def test_a_lost_lock_or_an_emptied_partial_publishes_nothing(tiny_cfg, tmp_path):
+    from mtlcore._io import LockedError
+    from mtlcore.training.runs import RunFolderError
+
+    out = tmp_path / "run"
+    with pytest.raises(LockedError, match="was removed or replaced"):
+        train(tiny_cfg, out=out, callbacks=[_Meddle(f"{out}.lock")])
+    assert not out.exists()
+    with pytest.raises(RunFolderError, match="nothing was published"):
+        train(tiny_cfg, out=out, callbacks=[_Meddle(f"{out}.partial/config.yaml")])
+    assert not out.exists()

@@ -124,6 +124,10 @@ def config_differences(saved: TrainConfig, cfg: TrainConfig) -> list[str]:
 RUN_FILES = ("config.yaml", "metrics.json", "provenance.json")
 
 
+class RunFolderError(RuntimeError):
+    """The run's `.partial` folder was changed under it (files removed): nothing is published."""
+
+
 def replaceable(folder: str | Path) -> bool:
     """Whether `--overwrite` may replace `folder`: it does not exist, is empty, or is a complete run folder of
     ours (it holds every one of `RUN_FILES`). A user's data folder is none of these."""
@@ -185,7 +189,8 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     if folder_lock:
         ctx.on_main(folder_lock.acquire)
     try:
-        return _train_into(cfg, Path(out), data, callbacks, resume, overwrite, ctx)
+        return _train_into(cfg, Path(out), data, callbacks, resume, overwrite, ctx,
+                           lock_check=folder_lock.check if folder_lock else None)
     finally:
         if folder_lock and ctx.is_main:
             folder_lock.release()
@@ -193,7 +198,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
 
 def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], callbacks: Sequence[Callback],
                 resume: bool, overwrite: bool = False,
-                ctx: distributed.DistContext = distributed.SINGLE) -> RunResult:
+                ctx: distributed.DistContext = distributed.SINGLE, lock_check=None) -> RunResult:
     partial = None if folder is None else Path(f"{folder}.partial")
     if partial is not None:  # rank 0 prepares the folder; a failure there is every rank's error
         digest = data_digest(data)
@@ -217,6 +222,11 @@ def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], ca
                                                         "time": time.strftime("%Y-%m-%d %H:%M:%S")})
         raise
     if partial is not None and ctx.is_main:
+        if not (partial / "config.yaml").is_file() or not (partial / "provenance.json").is_file():
+            raise RunFolderError(f"{partial} lost its config.yaml or provenance.json during the run (removed by "
+                               "another process or by hand); nothing was published: run again")
+        if lock_check is not None:
+            lock_check()
         atomic_write_json(partial / "timing.json", _sum_timing(timing))
         atomic_write_json(partial / "metrics.json", metrics)
         _replace(partial, folder)
