@@ -390,3 +390,23 @@ def test_cli_trains_on_the_example_and_a_corrupted_copy_names_the_line(tmp_path)
                         "--out", str(tmp_path / "run2")], capture_output=True, text=True)
     assert r.returncode == 2 and "radiology_reports.csv:14: column 'severity': unknown label 'moderate'" in r.stderr
     assert not (tmp_path / "run2").exists() and not (tmp_path / "run2.partial").exists()
+
+
+def test_jsonl_nan_text_is_refused(tmp_path):
+    spec = _write(tmp_path, ext="jsonl")
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    lines[3] = lines[3].replace('"findings": "', '"findings": NaN, "x": "', 1)
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"r\.jsonl:4: column 'findings': nan is not a value"):
+        load_task_file(spec)
+
+
+def test_one_number_spelled_two_ways_is_not_two_classes(tmp_path):
+    spec = SPEC.replace("effusion: {{kind: classification, label: effusion, classes: [no, yes]}}",
+                        "effusion: {{kind: classification, label: effusion}}")
+    rows = _rows()
+    for i, r in enumerate(rows):
+        r[2] = ["1", "1.0", "0"][i % 3]
+    path = _write(tmp_path, rows=rows, spec=spec.format(ext="csv"))
+    with pytest.raises(DataError, match=r"labels '1' and '1\.0' are the same number but would be two classes"):
+        load_task_file(path)
