@@ -174,6 +174,11 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
         resolve_device(distributed.rank_device(cfg.device, ctx))
     except ValueError as e:
         raise ConfigError(str(e)) from None
+    if ctx.enabled:   # every rank must be about to train the same run into the same folder
+        setup = {"config": cfg.to_dict(), "out": None if out is None else str(Path(out).resolve()),
+                 "resume": resume, "overwrite": overwrite}
+        ctx.same_everywhere(hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest(),
+                            "the config, --out, --resume and --overwrite")
     if out is not None:
         check_out(out)
         if Path(out).is_dir() and not overwrite:
