@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from .._io import REPO_ROOT, atomic_write_json
+from .claims import forget_claims
 from .cache import code_version, file_digest
 from ..training.config import ConfigError, Profile
 from ..provenance import provenance
@@ -123,6 +124,7 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
             return {**row, "status": "up to date", "seconds": round(time.perf_counter() - t0, 1), "error": "",
                     "ran_seconds": previous.get("seconds")}
         stamp.unlink(missing_ok=True)
+        forget_claims(results, name)   # its verdicts come from this run or not at all
         if on_start is not None:
             on_start({**row, "status": "running", "seconds": 0.0, "error": "did not finish (killed or still running)"})
         _write(nb, out)
