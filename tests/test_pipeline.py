@@ -376,3 +376,26 @@ def test_the_report_shows_only_current_complete_records(tmp_path, monkeypatch):
     assert forget_claims(tmp_path, "wu2020/b_f2_toy") == ["B-F2"]             # the notebook starts again ...
     row = next(line for line in write_report(tmp_path, profile)[0].read_text().splitlines() if line.startswith("| B-F2 |"))
     assert row.endswith("**not run** |") and "old numbers" not in row        # ... and records nothing
+
+
+def test_a_notebook_reading_through_pandas_reruns_when_that_file_changes(tmp_path, monkeypatch):
+    """Reads are logged by an audit hook in the kernel, not only by mtlcore's readers."""
+    data = tmp_path / "data"
+    data.mkdir()
+    table = data / "mine.csv"
+    table.write_text("a,b\n1,2\n")
+    monkeypatch.setenv("MTLCORE_DATA", str(data))
+    reader = _notebook(tmp_path / "pandas_reader.py", f"import pandas as pd\nprint(pd.read_csv({str(table)!r}).a.sum())\n")
+    profile, results = tmp_path / "p.yaml", tmp_path / "res"
+    profile.write_text("name: p\n")
+    args = ["--profile", str(profile), "--only", str(reader), "--results", str(results), "--no-report"]
+
+    def status():
+        assert pipeline(args) == 0
+        return json.loads((results / "summary.json").read_text())["notebooks"][0]["status"]
+
+    assert status() == "ok"
+    assert list(json.loads((results / ".stamps/pandas_reader.json").read_text())["data"]) == [str(table.resolve())]
+    assert status() == "up to date"
+    table.write_text("a,b\n5,2\n")
+    assert status() == "ok"

@@ -127,6 +127,12 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         forget_claims(results, name)   # its verdicts come from this run or not at all
         if on_start is not None:
             on_start({**row, "status": "running", "seconds": 0.0, "error": "did not finish (killed or still running)"})
+        import nbformat
+
+        watch = nbformat.v4.new_code_cell("# pipeline: log every data file this notebook reads (its cache stamp)\n"
+                                          "from mtlcore.reporting.reads import watch_reads\nwatch_reads()")
+        watch.metadata["tags"] = ["mtlcore-pipeline"]
+        nb.cells.insert(0, watch)
         _write(nb, out)
         handler = logging.FileHandler(log, mode="w")
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
