@@ -410,3 +410,27 @@ def test_one_number_spelled_two_ways_is_not_two_classes(tmp_path):
     path = _write(tmp_path, rows=rows, spec=spec.format(ext="csv"))
     with pytest.raises(DataError, match=r"labels '1' and '1\.0' are the same number but would be two classes"):
         load_task_file(path)
+
+
+def test_a_user_task_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """A fresh process loading a checkpoint of users' tasks registers the task file its run used; without that
+    file, the error names it (not a bare UnknownTaskError)."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copy(root / "radiology_tasks.yaml", tmp_path)
+    shutil.copy(root / "radiology_reports.csv", tmp_path)
+    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", "--tasks", str(tmp_path / "radiology_tasks.yaml"),
+                        "--encoder", "tiny-bert", "--epochs", "1", "--no-progress", "--save-checkpoint",
+                        "--out", str(tmp_path / "run")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    load = ("from mtlcore.training.models import MultiTaskModel\nfrom mtlcore.training.runs import run_checkpoint\n"
+            f"m = MultiTaskModel.load(run_checkpoint({str(tmp_path / 'run')!r}))\nprint(sorted(m.tasks))\n")
+    ok = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True)
+    assert ok.returncode == 0 and "cxr/effusion" in ok.stdout, ok.stderr
+    (tmp_path / "radiology_tasks.yaml").unlink()
+    gone = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True)
+    assert gone.returncode != 0 and "its run used the task file(s)" in gone.stderr
+    assert "radiology_tasks.yaml" in gone.stderr
