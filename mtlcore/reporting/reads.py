@@ -4,8 +4,9 @@ The pipeline runs each notebook with `$MTLCORE_READ_LOG` set and, as its first c
 (`sys.addaudithook`) that logs every file the kernel opens for reading under the repository or the data root
 (`$MTLCORE_DATA`), whoever opens it (mtlcore's readers, pandas, numpy, a helper module). The stamp keeps each
 file's digest, so editing any of them re-runs the notebook. Not logged: the virtual environment, the training and
-result caches (their entries are keyed by content), the results folders (outputs), `.git`, and the code under
-`mtlcore/` and `notebooks/` (part of the stamp's key already). Files outside the repository and the data root are
+result caches (their entries are keyed by content), the results folders (outputs), hidden folders (`.git`),
+`*.egg-info` and `__pycache__` (tooling), and the code under `mtlcore/` and `notebooks/` (part of the stamp's key
+already). Files outside the repository and the data root are
 not tracked.
 """
 from __future__ import annotations
@@ -38,6 +39,16 @@ def _under(path: str, prefixes: list[str]) -> bool:
     return any(path == p or path.startswith(p + os.sep) for p in prefixes)
 
 
+def _tooling(path: str, roots: list[str]) -> bool:
+    """Files of the tools rather than data: anything under a hidden folder, an `*.egg-info` folder (read by
+    importlib.metadata for entry points) or `__pycache__`, relative to the root it is under."""
+    for root in roots:
+        if _under(path, [root]):
+            parts = Path(path[len(root):]).parts[:-1]
+            return any(p.startswith(".") or p.endswith(".egg-info") or p == "__pycache__" for p in parts if p != os.sep)
+    return False
+
+
 def watch_reads() -> bool:
     """Install the read-logging audit hook in this process (once; a no-op without `$MTLCORE_READ_LOG`). Returns
     whether it is installed."""
@@ -63,7 +74,9 @@ def watch_reads() -> bool:
             real = os.path.realpath(os.fsdecode(path))
         except (TypeError, ValueError):
             return
-        if real in seen or not _under(real, roots) or _under(real, skip) or not os.path.isfile(real):
+        if real in seen or not _under(real, roots) or _under(real, skip) or _tooling(real, roots):
+            return
+        if not os.path.isfile(real):
             return
         seen.add(real)
         with open(log, "a", encoding="utf-8") as f:   # mode "a": this open is not logged itself
