@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 
 from .training import distributed
@@ -61,10 +62,40 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    from .training.trainer import DivergenceError
+_NEGATIVE = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|nan)$", re.IGNORECASE)
 
-    args = _parser().parse_args(argv)
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """`--lr -1e-3` -> `--lr=-1e-3`: argparse reads a token like -1e-3 as a flag, so a negative value would be
+    reported as a missing argument instead of reaching the config check that names what is wrong with it."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _NEGATIVE.match(token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+# flags that only an MTL run uses: with --mode stl they would be accepted and silently do nothing
+_MTL_ONLY = {"gradient_cosine_every": "gradient cosines are recorded between the tasks of one model",
+             "task_weights": "each STL model has one task, so there is nothing to weigh",
+             "sampling": "each STL model samples batches of its one task", "temperature": "see --sampling"}
+
+
+def _unused_flags(cfg: TrainConfig, flags: dict) -> list[str]:
+    """The command-line flags that do nothing for `cfg` (see `_MTL_ONLY`), with why."""
+    if cfg.mode != "stl":
+        return []
+    return [f"--{name.replace('_', '-')} ({why})" for name, why in _MTL_ONLY.items()
+            if name in flags and flags[name] != getattr(TrainConfig(tasks=cfg.tasks), name)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .training.runs import RunFolderError
+    from .training.trainer import DivergenceError, UndefinedScoreError
+
+    args = _parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.command == "tasks":
             from .tasks import task_table
@@ -80,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name) is not None}
         cfg = TrainConfig.from_dict({**base, **flags}, source=args.config or "command line")
+        unused = _unused_flags(cfg, flags)
+        if unused:
+            raise ConfigError(f"with --mode stl these flags do nothing: {'; '.join(unused)}; drop them, or train "
+                              "with --mode mtl")
         result = train(cfg, out=args.out, resume=args.resume, overwrite=args.overwrite)
         if not distributed.context(cfg.device).is_main:  # under torchrun rank 0 reports
             return 0
@@ -94,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (DivergenceError, LockedError, distributed.RankError) as e:
+    except (DivergenceError, UndefinedScoreError, RunFolderError, LockedError, distributed.RankError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -11,6 +11,8 @@ stale by a killed process; the file records the holder's pid and host for the er
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import errno
 import fcntl
 import json
@@ -71,6 +73,23 @@ def finite_or_none(obj: Any) -> Any:
 def atomic_torch_save(path: str | Path, obj: Any) -> Path:
     """`torch.save` through a temp file + rename."""
     return _atomic(Path(path), lambda p: torch.save(obj, p))
+
+
+def plain(obj: Any) -> Any:
+    """`obj` with numpy scalars and arrays turned into Python numbers and lists (tensors, dicts, lists, tuples, str,
+    numbers and None kept), so that `torch.load(weights_only=True)` can read a checkpoint without running code."""
+    if isinstance(obj, torch.Tensor) or obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return type(obj)((k, plain(v)) for k, v in obj.items()) if isinstance(obj, OrderedDict) else {
+            k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(plain(v) for v in obj)
+    raise TypeError(f"plain: cannot store a {type(obj).__name__} in a checkpoint that loads without code")
 
 
 def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
@@ -165,6 +184,20 @@ class FolderLock:
             os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
             self._fd = fd
             return self
+
+    def check(self) -> None:
+        """Raise LockedError if the lock was lost: its file deleted or replaced (say, by hand) since we took it,
+        so another writer may hold a lock of its own on the same folder. Call before publishing."""
+        if self._fd is None:
+            raise LockedError(f"{self.folder}: the lock is not held")
+        try:
+            same = os.path.samestat(os.fstat(self._fd), os.stat(self.path))
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise LockedError(f"{self.folder}: the lock file {self.path} was removed or replaced while this process "
+                              "wrote the folder, so another writer may be at work; nothing was published (this "
+                              "run's files are in the .partial folder)")
 
     def release(self) -> None:
         if self._fd is None:

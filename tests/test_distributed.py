@@ -142,3 +142,23 @@ def test_a_failure_on_rank_0_stops_every_rank(tmp_path, no_dropout_encoder):
     assert r.returncode != 0
     assert "is being written by another process" in r.stderr and "rank 0 failed: LockedError" in r.stderr
     assert not out.exists() and not (tmp_path / "run.partial").exists()
+
+
+def test_ranks_started_with_different_configs_refuse_to_train(tmp_path, no_dropout_encoder):
+    """One rank started with another --lr: every rank stops with a message naming the disagreement."""
+    shutil.copy(REPO / "examples" / "radiology_tasks.yaml", tmp_path)
+    shutil.copy(REPO / "examples" / "radiology_reports.csv", tmp_path)
+    out = tmp_path / "run"
+    wrapper = tmp_path / "rank_args.py"
+    wrapper.write_text(
+        "import os, sys\nfrom mtlcore.__main__ import main\n"
+        f"args = ['train', '--tasks', {str(tmp_path / 'radiology_tasks.yaml')!r}, '--encoder', "
+        f"{str(no_dropout_encoder)!r}, '--epochs', '1', '--device', 'cpu', '--no-progress', '--out', {str(out)!r}]\n"
+        "if os.environ['RANK'] == '1':\n    args += ['--lr', '1e-3']\n"
+        "sys.exit(main(args))\n")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(wrapper)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode != 0
+    assert r.stderr.count("the ranks disagree on the config, --out, --resume and --overwrite: rank(s) [1]") == 2
+    assert not out.exists() and not (tmp_path / "run.partial").exists()

@@ -180,6 +180,9 @@ def test_a_run_killed_mid_write_is_left_unfinished_and_resumes_to_the_same_numbe
     (["--grad-clip", "-1"], "grad_clip must be a finite number >= 0"),
     (["--weight-decay", "-0.1"], "weight_decay must be a finite number >= 0"),
     (["--lr", "inf"], "lr must be a finite number > 0"),
+    (["--lr", "-1e-3"], "lr must be a finite number > 0, got -0.001"),
+    (["--seed", "-1"], "seed must be an integer in [0, 2**32), got -1"),
+    (["--mode", "stl", "--gradient-cosine-every", "5"], "with --mode stl these flags do nothing: --gradient-cosine-every"),
     (["--task-weights", '{"glue/rte": 2}'], "task_weights are given but weighting 'equal' does not use them"),
     (["--weighting", "fixed", "--task-weights", '{"glue/rte": NaN}'], "task_weights must be finite"),
     (["--weighting", "fixed", "--task-weights", '{"glue/rte": 0}'], "task_weights must not all be zero"),
@@ -299,3 +302,52 @@ def test_resume_of_stl_skips_finished_tasks(tiny_cfg, tmp_path):
     resumed = train(cfg, out=tmp_path / "s", resume=True, callbacks=[counter])
     assert counter.starts == 1  # only the unfinished task trained again
     assert resumed.metrics == train(cfg).metrics
+
+
+def test_overwrite_replaces_only_run_folders(tiny_cfg, tmp_path):
+    """--overwrite onto a user's data folder is refused and the folder is untouched; a run folder is replaced."""
+    data = tmp_path / "mydata"
+    data.mkdir()
+    (data / "notes.csv").write_text("id,text\n1,keep me\n")
+    with pytest.raises(ConfigError, match="not a run folder"):
+        train(tiny_cfg, out=data, overwrite=True)
+    assert (data / "notes.csv").read_text() == "id,text\n1,keep me\n" and not Path(f"{data}.partial").exists()
+    r = cli(*SMALL, "--overwrite", "--out", str(data))
+    assert r.returncode == 2 and "not a run folder" in r.stderr
+    run = tmp_path / "run"
+    train(tiny_cfg, out=run)
+    train(tiny_cfg.replace(seed=3), out=run, overwrite=True)        # a run folder of ours: replaced
+    assert "seed: 3" in (run / "config.yaml").read_text()
+    (tmp_path / "empty").mkdir()
+    train(tiny_cfg, out=tmp_path / "empty", overwrite=True)         # an empty folder holds nothing to lose
+
+
+def test_task_names_that_share_a_folder_name_are_refused(tiny_cfg):
+    """'a/b' and 'a__b' (or 'a.b' and 'a_b') would share one head and one STL folder."""
+    for tasks in (["test/words", "test__words"], ["test/a.b", "test/a_b"]):
+        with pytest.raises(ConfigError, match="map to the same head and folder name"):
+            tiny_cfg.replace(tasks=tasks, mode="stl")
+
+
+class _Meddle(Callback):
+    """At the end of epoch 1, remove `victim` (the lock file deleted by hand, or a file of the .partial)."""
+
+    def __init__(self, victim):
+        self.victim = Path(victim)
+
+    def on_epoch_end(self, trainer, epoch, metrics):
+        if epoch == 1:
+            self.victim.unlink()
+
+
+def test_a_lost_lock_or_an_emptied_partial_publishes_nothing(tiny_cfg, tmp_path):
+    from mtlcore._io import LockedError
+    from mtlcore.training.runs import RunFolderError
+
+    out = tmp_path / "run"
+    with pytest.raises(LockedError, match="was removed or replaced"):
+        train(tiny_cfg, out=out, callbacks=[_Meddle(f"{out}.lock")])
+    assert not out.exists()
+    with pytest.raises(RunFolderError, match="nothing was published"):
+        train(tiny_cfg, out=out, callbacks=[_Meddle(f"{out}.partial/config.yaml")])
+    assert not out.exists()

@@ -238,3 +238,11 @@ def test_all_real_notes_parse_with_few_unparsed(monkeypatch):
     positives = {p: sum(any(x.labels[lv][p] != "absent" for lv in LEVELS) for x in parses) for p in PATHOLOGIES}
     print("notes with a non-absent label:", positives)
     assert positives["disc_bulge"] > 250 and positives["canal_stenosis"] > 10
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"L4-5: disc bulge"])
+def test_the_labeller_names_a_non_text_argument(bad):
+    from mtlcore.tasks.lumbar import label_lumbar_note
+
+    with pytest.raises(TypeError, match="text must be one report as a str, got"):
+        label_lumbar_note(bad)

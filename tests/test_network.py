@@ -70,3 +70,12 @@ def test_a_stalled_network_fails_within_the_timeout(stalled_proxy):
     assert "no answer from the Hugging Face hub within 3 s" in r.stdout, r.stdout + r.stderr
     assert "giving up after 3 s" in r.stderr
     assert state["connections"] >= 1 and seconds < 60
+
+
+@pytest.mark.parametrize("value", ["inf", "-5", "nan", "0", "soon"])
+def test_a_bad_hub_timeout_names_the_variable(value, monkeypatch):
+    from mtlcore.training.encoders import EncoderError, hub_timeout
+
+    monkeypatch.setenv("MTLCORE_HUB_TIMEOUT", value)
+    with pytest.raises(EncoderError, match=f"MTLCORE_HUB_TIMEOUT must be a finite number of seconds > 0, got '{value}'"):
+        hub_timeout()

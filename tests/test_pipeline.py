@@ -7,7 +7,7 @@ import pytest
 from mtlcore.reporting.cache import cache_key, cached_train
 from mtlcore.reporting.claims import record_claim, verdict
 from mtlcore.training.config import ConfigError, Profile
-from mtlcore.reporting.pipeline import main as pipeline
+from mtlcore.reporting.pipeline import main as pipeline, update_summary
 from mtlcore.reporting.report import ITEMS, write_report
 
 NB_HEADER = "# %% tags=[\"parameters\"]\nprofile = 'x'\nresults_dir = 'r'\nvalue = 1\n\n# %%\n"
@@ -71,11 +71,16 @@ def test_training_cache_hits_and_misses(tiny_cfg, tmp_path, monkeypatch):
     assert cache_key(cfg.replace(lr=cfg.lr * 2)) != cache_key(cfg)
 
 
-def test_claims_and_report_list_every_item(tmp_path):
+def test_claims_and_report_list_every_item(tmp_path, monkeypatch):
     assert verdict({"a": True, "b": True}) == "reproduced"
     assert verdict({"a": True, "b": False}) == "partly"
     assert verdict({"a": False}) == "not reproduced"
+    monkeypatch.setenv("MTLCORE_NOTEBOOK", "wu2020/b_f2_toy")
     record_claim(tmp_path, "B-F2", "paper says", "we saw", {"x": True}, ["wu2020/fig.png"])
+    (tmp_path / "wu2020").mkdir()
+    (tmp_path / "wu2020/fig.png").write_bytes(b"png")
+    update_summary(tmp_path, [{"notebook": "wu2020/b_f2_toy", "status": "ok", "seconds": 1.0, "error": ""}],
+                   Profile(name="t"))
     md, page = write_report(tmp_path, Profile(name="t"))
     text = page.read_text()
     assert all(f"id='{item.id}'" in text for item in ITEMS)
@@ -328,3 +333,69 @@ def test_the_gpu_profile_runs_end_to_end_at_smoke_sizes(tmp_path, monkeypatch):
     from mtlcore.reporting.pipeline import discover
 
     assert len(summary["notebooks"]) == len(discover())
+
+
+def test_a_killed_worker_fails_only_its_own_notebook(tmp_path):
+    """--jobs 2 with one notebook's process killed (SIGKILL of its worker): that notebook is failed, the others
+    before and after it still run and succeed."""
+    first = _notebook(tmp_path / "first.py", "print('first')\n")
+    killer = _notebook(tmp_path / "killer.py", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    later = _notebook(tmp_path / "later.py", "print('later')\n")
+    last = _notebook(tmp_path / "last.py", "print('last')\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: p\n")
+    results = tmp_path / "res"
+    rc = pipeline(["--profile", str(profile), "--only", str(first), str(killer), str(later), str(last),
+                   "--results", str(results), "--jobs", "2", "--no-report"])
+    status = {r["notebook"]: r for r in json.loads((results / "summary.json").read_text())["notebooks"]}
+    assert rc == 1 and status["killer"]["status"] == "failed" and "process died" in status["killer"]["error"]
+    assert all(status[n]["status"] == "ok" for n in ("first", "later", "last")), status
+
+
+def test_the_report_shows_only_current_complete_records(tmp_path, monkeypatch):
+    """No summary.json: no verdict shown as current; a truncated claim file is named; a figure deleted since is
+    listed as missing; a notebook that runs again and no longer records its item leaves no old verdict."""
+    from mtlcore.reporting.claims import forget_claims, load_claims
+
+    profile = Profile(name="t")
+    monkeypatch.setenv("MTLCORE_NOTEBOOK", "wu2020/b_f2_toy")
+    record_claim(tmp_path, "B-F2", "paper says", "old numbers", {"x": True}, ["wu2020/gone.png"])
+    monkeypatch.setenv("MTLCORE_NOTEBOOK", "wu2020/b_p1_capacity")
+    record_claim(tmp_path, "B-P1", "paper says", "p1 numbers", {"x": True})
+    md, page = write_report(tmp_path, profile)                                # no summary.json at all
+    row = next(line for line in md.read_text().splitlines() if line.startswith("| B-F2 |"))
+    assert row.endswith("**not run** |") and "summary.json is missing" in row
+    ok = [{"notebook": n, "status": "ok", "seconds": 1.0, "error": ""} for n in ("wu2020/b_f2_toy", "wu2020/b_p1_capacity")]
+    update_summary(tmp_path, ok, profile)
+    text = write_report(tmp_path, profile)[1].read_text()
+    assert "old numbers" in text and "missing: wu2020/gone.png" in text and "<img src='wu2020/gone.png'" not in text
+    (tmp_path / "claims/B-P1.json").write_text('{"item": "B-P1", "verd')     # truncated mid-write by hand
+    assert load_claims(tmp_path)["B-P1"]["unreadable"]
+    row = next(line for line in write_report(tmp_path, profile)[0].read_text().splitlines() if line.startswith("| B-P1 |"))
+    assert "claims/B-P1.json cannot be read" in row and row.endswith("**failed** |")
+    assert forget_claims(tmp_path, "wu2020/b_f2_toy") == ["B-F2"]             # the notebook starts again ...
+    row = next(line for line in write_report(tmp_path, profile)[0].read_text().splitlines() if line.startswith("| B-F2 |"))
+    assert row.endswith("**not run** |") and "old numbers" not in row        # ... and records nothing
+
+
+def test_a_notebook_reading_through_pandas_reruns_when_that_file_changes(tmp_path, monkeypatch):
+    """Reads are logged by an audit hook in the kernel, not only by mtlcore's readers."""
+    data = tmp_path / "data"
+    data.mkdir()
+    table = data / "mine.csv"
+    table.write_text("a,b\n1,2\n")
+    monkeypatch.setenv("MTLCORE_DATA", str(data))
+    reader = _notebook(tmp_path / "pandas_reader.py", f"import pandas as pd\nprint(pd.read_csv({str(table)!r}).a.sum())\n")
+    profile, results = tmp_path / "p.yaml", tmp_path / "res"
+    profile.write_text("name: p\n")
+    args = ["--profile", str(profile), "--only", str(reader), "--results", str(results), "--no-report"]
+
+    def status():
+        assert pipeline(args) == 0
+        return json.loads((results / "summary.json").read_text())["notebooks"][0]["status"]
+
+    assert status() == "ok"
+    assert list(json.loads((results / ".stamps/pandas_reader.json").read_text())["data"]) == [str(table.resolve())]
+    assert status() == "up to date"
+    table.write_text("a,b\n5,2\n")
+    assert status() == "ok"

@@ -137,3 +137,15 @@ def test_nan_input_and_a_single_example_raise_naming_the_argument(path):
         CKA_PATHS[path](X, bad)
     with pytest.raises(ValueError, match="at least 2 examples"):
         CKA_PATHS[path](X[:1], X[:1])
+
+
+def test_linear_cka_of_huge_activations_is_not_called_constant():
+    import torch
+
+    from mtlcore.analysis.similarity import linear_cka
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(50, 8, generator=g, dtype=torch.float64)
+    y = x @ torch.randn(8, 8, generator=g, dtype=torch.float64)
+    assert linear_cka(1e200 * x, 1e200 * y) == pytest.approx(linear_cka(x, y), rel=1e-9)
+    assert linear_cka(1e-200 * x, x) == pytest.approx(1.0)

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -146,3 +147,90 @@ def test_gradient_accumulation_steps_on_the_mean_gradient_of_its_batches(tiny_cf
     assert hand.keys() == seen[0].keys()
     for name, g in hand.items():
         assert torch.allclose(seen[0][name], g, atol=1e-6, rtol=1e-4), name
+
+
+class _Payload:
+    """A pickle that runs code when unpickled (writes a marker file)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_crafted_resume_checkpoint_is_refused_without_running_code(tiny_cfg, tmp_path):
+    """--resume reads last.pt with weights_only: a pickle that would run code is refused, naming the file."""
+    from mtlcore.training.config import ConfigError
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_cfg, out=tmp_path / "cut", callbacks=[Interrupt()])
+    last = tmp_path / "cut.partial/last.pt"
+    saved = torch.load(last, weights_only=True)                 # our own checkpoint loads without code
+    assert saved["epoch"] == 1 and "optimizer" in saved
+    marker = tmp_path / "pwned"
+    torch.save({**saved, "evil": _Payload(marker)}, last)
+    with pytest.raises(ConfigError, match="refused to load the resume checkpoint"):
+        train(tiny_cfg, out=tmp_path / "cut", resume=True)
+    assert not marker.exists()
+
+
+def test_resume_after_the_data_changed_is_refused(tiny_cfg, tmp_path, monkeypatch):
+    """The config is the same but a task's data is not: --resume must not continue on the new data."""
+    from mtlcore.training import runs
+    from mtlcore.training.config import ConfigError
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_cfg, out=tmp_path / "cut", callbacks=[Interrupt()])
+    saved = json.loads((tmp_path / "cut.partial/data.json").read_text())
+    assert set(saved) == set(tiny_cfg.tasks)
+    real = runs.data_digest
+    monkeypatch.setattr(runs, "data_digest", lambda data: {**real(data), tiny_cfg.tasks[0]: "edited"})
+    with pytest.raises(ConfigError, match=f"the data of {tiny_cfg.tasks[0]} changed"):
+        train(tiny_cfg, out=tmp_path / "cut", resume=True)
+
+
+def test_data_digest_sees_a_changed_label_or_text(tiny_cfg):
+    import dataclasses
+
+    import numpy as np
+
+    from mtlcore.training.batching import prepare_split
+    from mtlcore.training.encoders import load_tokenizer
+    from mtlcore.training.runs import data_digest
+
+    tok = load_tokenizer(tiny_cfg.encoder)
+    data = {s: prepare_split(tiny_cfg, tok, s) for s in ("train", "dev", "test")}
+    task = tiny_cfg.tasks[0]
+    base = data_digest(data)
+    assert base == data_digest({s: dict(d) for s, d in data.items()})          # deterministic
+    enc = data["train"][task]
+    labels = np.array(enc.labels, copy=True)
+    labels[0] = 1 - labels[0]
+    flipped = {**data, "train": {**data["train"], task: dataclasses.replace(enc, labels=labels)}}
+    ids = [list(x) for x in enc.input_ids]
+    ids[0][-1] += 1
+    edited = {**data, "train": {**data["train"], task: dataclasses.replace(enc, input_ids=ids)}}
+    for other in (flipped, edited):
+        d = data_digest(other)
+        assert d[task] != base[task] and all(d[t] == base[t] for t in base if t != task)
+
+
+def test_no_defined_dev_score_is_a_clear_error_not_a_traceback(tiny_cfg, tmp_path, monkeypatch):
+    """Every epoch's dev score undefined (e.g. one dev example, or a one-class dev split for AUC): the run stops
+    naming the tasks and the setting, and its .partial says so."""
+    from mtlcore.training import trainer as T
+
+    real = T.Trainer.evaluate
+
+    def nan_dev(self, data=None):
+        out = real(self, data)
+        if data is None:   # the dev evaluation of each epoch
+            out = {**out, "tasks": {t: {**v, "score": float("nan")} for t, v in out["tasks"].items()},
+                   "average": float("nan")}
+        return out
+
+    monkeypatch.setattr(T.Trainer, "evaluate", nan_dev)
+    with pytest.raises(T.UndefinedScoreError, match="no epoch had a defined dev score .*raise --max-eval"):
+        train(tiny_cfg, out=tmp_path / "run")
+    assert "UndefinedScoreError" in (tmp_path / "run.partial/FAILED.json").read_text()

@@ -390,3 +390,47 @@ def test_cli_trains_on_the_example_and_a_corrupted_copy_names_the_line(tmp_path)
                         "--out", str(tmp_path / "run2")], capture_output=True, text=True)
     assert r.returncode == 2 and "radiology_reports.csv:14: column 'severity': unknown label 'moderate'" in r.stderr
     assert not (tmp_path / "run2").exists() and not (tmp_path / "run2.partial").exists()
+
+
+def test_jsonl_nan_text_is_refused(tmp_path):
+    spec = _write(tmp_path, ext="jsonl")
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    lines[3] = lines[3].replace('"findings": "', '"findings": NaN, "x": "', 1)
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"r\.jsonl:4: column 'findings': nan is not a value"):
+        load_task_file(spec)
+
+
+def test_one_number_spelled_two_ways_is_not_two_classes(tmp_path):
+    spec = SPEC.replace("effusion: {{kind: classification, label: effusion, classes: [no, yes]}}",
+                        "effusion: {{kind: classification, label: effusion}}")
+    rows = _rows()
+    for i, r in enumerate(rows):
+        r[2] = ["1", "1.0", "0"][i % 3]
+    path = _write(tmp_path, rows=rows, spec=spec.format(ext="csv"))
+    with pytest.raises(DataError, match=r"labels '1' and '1\.0' are the same number but would be two classes"):
+        load_task_file(path)
+
+
+def test_a_user_task_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """A fresh process loading a checkpoint of users' tasks registers the task file its run used; without that
+    file, the error names it (not a bare UnknownTaskError)."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copy(root / "radiology_tasks.yaml", tmp_path)
+    shutil.copy(root / "radiology_reports.csv", tmp_path)
+    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", "--tasks", str(tmp_path / "radiology_tasks.yaml"),
+                        "--encoder", "tiny-bert", "--epochs", "1", "--no-progress", "--save-checkpoint",
+                        "--out", str(tmp_path / "run")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    load = ("from mtlcore.training.models import MultiTaskModel\nfrom mtlcore.training.runs import run_checkpoint\n"
+            f"m = MultiTaskModel.load(run_checkpoint({str(tmp_path / 'run')!r}))\nprint(sorted(m.tasks))\n")
+    ok = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True)
+    assert ok.returncode == 0 and "cxr/effusion" in ok.stdout, ok.stderr
+    (tmp_path / "radiology_tasks.yaml").unlink()
+    gone = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True)
+    assert gone.returncode != 0 and "its run used the task file(s)" in gone.stderr
+    assert "radiology_tasks.yaml" in gone.stderr

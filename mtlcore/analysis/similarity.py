@@ -71,12 +71,19 @@ def _debiased(xty_sq: torch.Tensor, a: torch.Tensor, b: torch.Tensor, n: int) ->
     return xty_sq - n / (n - 2) * (a @ b) + a.sum() * b.sum() / ((n - 1) * (n - 2))
 
 
+def _unit_scale(t: torch.Tensor) -> torch.Tensor:
+    """`t` divided by its largest absolute value (when that is finite and > 0)."""
+    top = t.abs().max() if t.numel() else torch.tensor(0.0, dtype=t.dtype)
+    return t / top if torch.isfinite(top) and top > 0 else t
+
+
 def linear_cka(X: Array, Y: Array, debiased: bool = False) -> float:
     """Linear CKA of X (n x p) and Y (n x q) in the feature-space form (see module docstring).
 
     Invariant to orthogonal transforms and isotropic scaling of X or Y; 1 when X == Y."""
     x, y = _as64(X, "X"), _as64(Y, "Y")
     _check_pair(x, y)
+    x, y = _unit_scale(x), _unit_scale(y)   # CKA is scale invariant; 1e200-sized activations would overflow
     n = x.shape[0]
     if debiased and n < 4:
         raise ValueError("the debiased estimator needs at least 4 examples")

@@ -55,5 +55,28 @@ verdict = _verdict  # the plain-checks rule, kept under its old name
 
 
 def load_claims(results_dir: str | Path) -> dict[str, dict]:
+    """{item: claim} of `<results_dir>/claims/*.json`; a file that cannot be read (truncated, not JSON) becomes an
+    entry with "unreadable": True whose "ours" names the file and the error."""
     folder = repo_path(results_dir) / "claims"
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+    out: dict[str, dict] = {}
+    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            claim = json.loads(p.read_text())
+            if not isinstance(claim, dict) or "verdict" not in claim:
+                raise ValueError("not a claim record (no verdict)")
+        except (ValueError, OSError) as e:
+            claim = {"item": p.stem, "unreadable": True, "checks": {}, "artefacts": [], "verdict": "failed",
+                     "ours": f"claims/{p.name} cannot be read ({type(e).__name__}: {e}); run its notebook again"}
+        out[p.stem] = claim
+    return out
+
+
+def forget_claims(results_dir: str | Path, notebook: str) -> list[str]:
+    """Remove the claims `notebook` wrote in an earlier run (called as it starts again): a notebook that no longer
+    records an item must not leave its old verdict behind. Returns the items removed."""
+    gone = []
+    for item, claim in load_claims(results_dir).items():
+        if claim.get("notebook") == notebook:
+            (repo_path(results_dir) / "claims" / f"{item}.json").unlink(missing_ok=True)
+            gone.append(item)
+    return gone

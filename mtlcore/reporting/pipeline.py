@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from .._io import REPO_ROOT, atomic_write_json
+from .claims import forget_claims
 from .cache import code_version, file_digest
 from ..training.config import ConfigError, Profile
 from ..provenance import provenance
@@ -123,8 +124,15 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
             return {**row, "status": "up to date", "seconds": round(time.perf_counter() - t0, 1), "error": "",
                     "ran_seconds": previous.get("seconds")}
         stamp.unlink(missing_ok=True)
+        forget_claims(results, name)   # its verdicts come from this run or not at all
         if on_start is not None:
             on_start({**row, "status": "running", "seconds": 0.0, "error": "did not finish (killed or still running)"})
+        import nbformat
+
+        watch = nbformat.v4.new_code_cell("# pipeline: log every data file this notebook reads (its cache stamp)\n"
+                                          "from mtlcore.reporting.reads import watch_reads\nwatch_reads()")
+        watch.metadata["tags"] = ["mtlcore-pipeline"]
+        nb.cells.insert(0, watch)
         _write(nb, out)
         handler = logging.FileHandler(log, mode="w")
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
@@ -184,33 +192,65 @@ def _run_in_worker(source: Path, profile: Profile, results: Path, force: bool, t
     return run_notebook(source, profile, results, force)
 
 
+def _worker_main(source: Path, profile: Profile, results: Path, force: bool, threads: int, queue) -> None:
+    """A notebook's own process: run it and put (source, row) on `queue`; an exception becomes a failed row."""
+    try:
+        row = _run_in_worker(source, profile, results, force, threads)
+    except BaseException as e:  # noqa: BLE001 - report anything, the parent decides
+        name = notebook_name(source)
+        row = {"notebook": name, "output": f"{name}.ipynb", "log": f"logs/{name}.log", "status": "failed",
+               "seconds": 0.0, "error": f"worker: {type(e).__name__}: {e}"[:500]}
+    queue.put((str(source), row))
+
+
 def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bool, jobs: int) -> list[dict]:
     """Run `sources` `jobs` at a time, each in its own process (spawned: nothing of this process's thread pools
     is inherited) with `thread_share(jobs)` threads. Same caching, stamps and logs as one at a time: a training
     two notebooks need is filled by one and read by the other (the cache's lock). Torch reduces in a
     thread-count-dependent order, so the training cache keys (which include the thread count) differ from a run
-    with one notebook at a time. A notebook that fails, or whose worker dies, is reported and the others go on."""
+    with one notebook at a time. A notebook that fails, or whose process dies (killed, out of memory), is
+    reported as failed and the others go on: every notebook has a process of its own, so one death cannot break
+    the rest (a shared process pool would fail every pending notebook with it)."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import queue as queues
 
     threads = thread_share(jobs)
     print(f"running {len(sources)} notebooks, {jobs} at a time with {threads} thread(s) each", flush=True)
-    rows = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {}
-        for src in sources:
-            name = notebook_name(src)
-            futures[pool.submit(_run_in_worker, src, profile, results, force, threads)] = (name, time.perf_counter())
-        for done, future in enumerate(as_completed(futures), 1):
-            name, started = futures[future]
-            try:
-                r = future.result()
-            except Exception as e:  # the worker died (killed, out of memory): report it, keep the others
-                r = {"notebook": name, "output": f"{name}.ipynb", "log": f"logs/{name}.log", "status": "failed",
-                     "seconds": round(time.perf_counter() - started, 1), "error": f"worker: {type(e).__name__}: {e}"[:500]}
-            rows.append(r)
-            update_summary(results, [r], profile)
-            _print_row(done, len(sources), r)
+    ctx = multiprocessing.get_context("spawn")
+    results_q = ctx.Queue()
+    pending, running, rows = list(sources), {}, []
+
+    def finish(key: str, row: dict) -> None:
+        proc, _, _ = running.pop(key)
+        proc.join()
+        rows.append(row)
+        update_summary(results, [row], profile)
+        _print_row(len(rows), len(sources), row)
+
+    while pending or running:
+        while pending and len(running) < jobs:
+            src = pending.pop(0)
+            proc = ctx.Process(target=_worker_main, args=(src, profile, results, force, threads, results_q))
+            proc.start()
+            running[str(src)] = (proc, notebook_name(src), time.perf_counter())
+        try:
+            key, row = results_q.get(timeout=0.5)
+            finish(key, row)
+            continue
+        except queues.Empty:
+            pass
+        for key, (proc, name, started) in list(running.items()):
+            if proc.is_alive() or proc.exitcode == 0:   # a clean exit's row is still in the queue
+                continue
+            try:   # a row may have arrived just before the process died
+                got, row = results_q.get(timeout=1.0)
+                finish(got, row)
+                break
+            except queues.Empty:
+                finish(key, {"notebook": name, "output": f"{name}.ipynb", "log": f"logs/{name}.log",
+                             "status": "failed", "seconds": round(time.perf_counter() - started, 1),
+                             "error": f"worker: its process died (exit code {proc.exitcode}); the other notebooks "
+                                      "went on"})
     order = {notebook_name(s): i for i, s in enumerate(sources)}
     return sorted(rows, key=lambda r: order.get(r["notebook"], len(order)))
 

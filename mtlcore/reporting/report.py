@@ -64,18 +64,34 @@ COLORS = {"reproduced": "#2e7d32", "partly": "#ef6c00", "not reproduced": "#c628
 
 
 def _rows(results: Path) -> list[dict]:
-    """One row per paper item. A claim whose notebook failed or did not finish in the latest run (summary.json)
-    becomes a `failed` row with that error and no figures: an older verdict is never shown as current."""
+    """One row per paper item, from current, complete records only. A claim whose notebook failed or did not
+    finish in the latest run (summary.json) becomes a `failed` row with that error and no figures; with no
+    readable summary.json, or a claim that no notebook of the summary wrote, the claim cannot be tied to a
+    completed run and is shown as `not run` with the reason; an unreadable claim file is `failed`, named. An
+    older verdict is never shown as current. Figures that no longer exist are listed as missing."""
     claims = load_claims(results)
-    status = {r.get("notebook"): r for r in _summary(results).get("notebooks", [])}
+    summary = _summary(results)
+    status = {r.get("notebook"): r for r in summary.get("notebooks", [])}
     rows = []
     for item in ITEMS:
         c = claims.get(item.id)
         run = status.get(c.get("notebook")) if c else None
-        if run is not None and run.get("status") in ("failed", "running"):
+        if c and c.get("unreadable"):
+            c = {**c, "verdict": "failed"}
+        elif c and not summary:
+            c = {**c, "ours": "summary.json is missing or unreadable, so this verdict cannot be tied to a completed "
+                              "run; run the pipeline again (make reproduce)", "checks": {}, "artefacts": [],
+                 "verdict": "not run", "reason": ""}
+        elif c and run is None:
+            c = {**c, "ours": f"no notebook of the latest run wrote this claim (it names {c.get('notebook')!r}); run "
+                              "the pipeline again", "checks": {}, "artefacts": [], "verdict": "not run", "reason": ""}
+        elif run is not None and run.get("status") in ("failed", "running"):
             error = run.get("error") or "did not finish"
             c = {**c, "ours": f"notebook {run['notebook']} failed in the latest run: {error}",
                  "checks": {}, "artefacts": [], "verdict": "failed"}
+        if c:
+            c = {**c, "missing": [a for a in c.get("artefacts", []) if not (results / a).is_file()],
+                 "artefacts": [a for a in c.get("artefacts", []) if (results / a).is_file()]}
         rows.append({"item": item, "verdict": c["verdict"] if c else "not run", "claim": c})
     return rows
 
@@ -119,6 +135,7 @@ def render_markdown(results: Path, profile) -> str:
                 "Checks:"]
         out += [f"- {'✔' if ok else '✘'} {name}" for name, ok in c["checks"].items()]
         out += [""] + [f"![{a}]({a})" if a.endswith(".png") else f"- [{a}]({a})" for a in c.get("artefacts", [])]
+        out += [f"- missing: {a} (listed by the notebook, not in the results folder)" for a in c.get("missing", [])]
     out += ["", "## Environment", "", f"- profile: {env['profile']}, seeds: {env['seeds']}",
             f"- device: {env['device']}; python {env['python']}; git {env['git commit']}",
             "- packages: " + ", ".join(f"{k} {v}" for k, v in env["packages"].items()),
@@ -151,6 +168,8 @@ def render_html(results: Path, profile) -> str:
             for a in c.get("artefacts", []):
                 body += (f"<p><img src='{e(a)}' alt='{e(a)}'></p>" if a.endswith(".png")
                          else f"<p><a href='{e(a)}'>{e(a)}</a></p>")
+            for a in c.get("missing", []):
+                body += f"<p><i>missing: {e(a)} (listed by the notebook, not in the results folder)</i></p>"
         else:
             body += "<p><i>Not run: no notebook has produced this item yet.</i></p>"
         sections.append(f"<section id='{it.id}'><h2>{it.id}: {e(it.title)} {badge(r['verdict'])}</h2>{body}</section>")

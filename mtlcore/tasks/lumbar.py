@@ -298,6 +298,8 @@ def _heading(s: str) -> str | None:
 
 def parse_lumbar_note(text: str) -> LumbarParse:
     """Split, tag and label one note; `label_lumbar_note` returns just the labels."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse_lumbar_note: text must be one report as a str, got {type(text).__name__}")
     segs = _segments(text)
     tags: list[list[str]] = []
     skipped: list[bool] = []

@@ -272,6 +272,9 @@ def _json_value(tf: TaskFile, line: int, column: str, v: Any) -> str | None:
         return v
     if isinstance(v, bool):
         return "1" if v else "0"
+    if isinstance(v, float) and not math.isfinite(v):   # json reads NaN / Infinity as floats
+        raise DataError(f"{tf.data}:{line}: column {column!r}: {v} is not a value (NaN or Infinity in the JSON); "
+                        "fill it in or drop the row")
     if isinstance(v, (int, float)):
         return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
     raise DataError(f"{tf.data}:{line}: column {column!r}: expected a string, number or boolean, got {type(v).__name__}")
@@ -401,6 +404,21 @@ def _loader(splits: dict[str, Examples], data: Path) -> Callable[[Path], dict[st
     return load
 
 
+def _same_number(tf: TaskFile, task: UserTask, names: tuple[str, ...]) -> None:
+    """Refuse inferred class names that spell one number twice ('1' and '1.0'): they would become two classes."""
+    seen: dict[float, str] = {}
+    for name in names:
+        try:
+            x = float(name)
+        except ValueError:
+            continue
+        if x in seen:
+            raise DataError(f"{tf.data}: column(s) {list(task.columns)}: labels {seen[x]!r} and {name!r} are the same "
+                            f"number but would be two classes of task {tf.prefix}/{task.key}; write one spelling, "
+                            f"or list the classes under `classes:` in {tf.spec.name}")
+        seen[x] = name
+
+
 def load_task_file(spec_path: str | Path) -> list[TaskSpec]:
     """Read a spec and its data file into one TaskSpec per task (loaders return train/dev/test)."""
     tf = read_spec(spec_path)
@@ -415,6 +433,8 @@ def load_task_file(spec_path: str | Path) -> list[TaskSpec]:
         names: tuple[str, ...] | None = None
         if t.kind == "classification":
             names = t.classes or tuple(sorted(set(raw[t.key])))
+            if t.classes is None:
+                _same_number(tf, t, names)
             y = np.asarray([names.index(v) for v in raw[t.key]], dtype=np.int64)
         elif t.kind == "multilabel":
             names, y = t.columns, np.asarray(raw[t.key], dtype=np.float32).reshape(len(texts), len(t.columns))

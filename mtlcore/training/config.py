@@ -174,6 +174,15 @@ class TrainConfig(YamlConfig):
         self._expand_task_files()
         _check(len(self.tasks) > 0, "tasks: at least one task is needed")
         _check(len(set(self.tasks)) == len(self.tasks), f"tasks: duplicates in {self.tasks}")
+        from ..tasks.registry import task_key
+
+        keys: dict[str, str] = {}
+        for t in self.tasks:   # heads and STL folders are named by task_key: two tasks must not share one
+            other = keys.setdefault(task_key(t), t)
+            _check(other == t, f"tasks: {other!r} and {t!r} map to the same head and folder name "
+                               f"{task_key(t)!r} ('/' and '.' are replaced); rename one of them")
+        _check(isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed < 2**32,
+               f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         _check(self.mode in ("mtl", "stl"), f"mode must be 'mtl' or 'stl', got {self.mode!r}")
         _check(self.pooling in ("cls", "mean"), f"pooling must be 'cls' or 'mean', got {self.pooling!r}")
         for name in ("max_train", "max_eval"):
@@ -227,7 +236,7 @@ class TrainConfig(YamlConfig):
         files = [str(Path(f).expanduser().resolve()) for f in self.task_files]
         tasks: list[str] = []
         for entry in self.tasks:
-            if entry.endswith((".yaml", ".yml")):
+            if entry.lower().endswith((".yaml", ".yml")):
                 files.append(str(Path(entry).expanduser().resolve()))
                 tasks += _register_task_file(files[-1])
             else:

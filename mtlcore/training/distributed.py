@@ -94,6 +94,15 @@ class DistContext:
             raise RankError(f"rank 0 failed: {failed}")
         return result
 
+    def same_everywhere(self, value: object, what: str) -> None:
+        """Every rank raises RankError unless every rank has the same `value` (e.g. a hash of the run's config:
+        a rank started with another --lr or --out must not train a different run in step with the others)."""
+        values = self.gather(value)
+        if any(v != values[0] for v in values):
+            differ = [r for r, v in enumerate(values) if v != values[0]]
+            raise RankError(f"the ranks disagree on {what}: rank(s) {differ} differ from rank 0; start every rank "
+                            "with the same command line and config")
+
     def agree(self, value: object, what: str) -> object:
         """Rank 0's `value`; a rank whose own `value` differs raises RankError (e.g. it cannot see rank 0's files)."""
         theirs = self.broadcast(value)

@@ -15,6 +15,7 @@ seconds (default 60) and stops with an EncoderError instead of hanging on a stal
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
@@ -67,10 +68,15 @@ def _offline() -> bool:
 
 
 def hub_timeout() -> float:
+    """MTLCORE_HUB_TIMEOUT in seconds (default 60): a finite number > 0, else EncoderError naming the variable."""
+    raw = os.environ.get("MTLCORE_HUB_TIMEOUT", "60")
     try:
-        return float(os.environ.get("MTLCORE_HUB_TIMEOUT", "60"))
+        value = float(raw)
     except ValueError:
-        raise EncoderError(f"MTLCORE_HUB_TIMEOUT must be a number of seconds, got {os.environ['MTLCORE_HUB_TIMEOUT']!r}") from None
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise EncoderError(f"MTLCORE_HUB_TIMEOUT must be a finite number of seconds > 0, got {raw!r}")
+    return value
 
 
 @contextlib.contextmanager

@@ -229,6 +229,7 @@ class MultiTaskModel(nn.Module):
             if not (folder / part).exists():
                 raise FileNotFoundError(f"checkpoint {folder}: missing {part}")
         meta = json.loads((folder / "model.json").read_text())
+        _register_run_task_files(folder, meta["tasks"])
         encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True)
         model = cls(encoder, meta["tasks"], meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
         if meta.get("adapter_size"):
@@ -246,6 +247,39 @@ class MultiTaskModel(nn.Module):
 
             add_alignment(model).load_state_dict(torch.load(folder / "alignment.pt", weights_only=True))
         return model
+
+
+def _register_run_task_files(checkpoint: Path, tasks) -> None:
+    """A checkpoint of users' tasks (a task file) read in a fresh process: register the task files its run's
+    config.yaml names (the run folder is the checkpoint's parent, or three levels up for `stl/<task>/checkpoint`);
+    a task still unknown after that raises UnknownTaskError saying which file the run used."""
+    import yaml
+
+    from ..tasks import UnknownTaskError, get_task
+    from ..tasks.registry import TASKS
+
+    unknown = [t for t in tasks if t not in TASKS]
+    if not unknown:
+        return
+    files: list[str] = []
+    for run in (checkpoint.parent, checkpoint.parent.parent.parent):
+        config = run / "config.yaml"
+        if config.is_file():
+            files = list((yaml.safe_load(config.read_text()) or {}).get("task_files") or [])
+            break
+    from ..tasks.user import register_task_file
+
+    for f in files:
+        if Path(f).is_file():
+            register_task_file(f)
+    still = [t for t in unknown if t not in TASKS]
+    if still:
+        hint = (f"its run used the task file(s) {files}, not found here: pass the task file (e.g. "
+                "mtlcore.tasks.register_task_file(path)) before loading" if files else
+                "register its task file first (mtlcore.tasks.register_task_file(path))")
+        raise UnknownTaskError(f"checkpoint {checkpoint}: unknown task(s) {still}; {hint}")
+    for t in unknown:
+        get_task(t)
 
 
 def count_parameters(model: nn.Module) -> int:

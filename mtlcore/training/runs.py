@@ -24,6 +24,7 @@ What a run folder guarantees (see also the README):
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -120,6 +121,29 @@ def config_differences(saved: TrainConfig, cfg: TrainConfig) -> list[str]:
     return out
 
 
+RUN_FILES = ("config.yaml", "metrics.json", "provenance.json")
+
+
+class RunFolderError(RuntimeError):
+    """The run's `.partial` folder was changed under it (files removed): nothing is published."""
+
+
+def replaceable(folder: str | Path) -> bool:
+    """Whether `--overwrite` may replace `folder`: it does not exist, is empty, or is a complete run folder of
+    ours (it holds every one of `RUN_FILES`). A user's data folder is none of these."""
+    folder = Path(folder)
+    if not folder.exists():
+        return True
+    return folder.is_dir() and (not any(folder.iterdir()) or all((folder / f).is_file() for f in RUN_FILES))
+
+
+def _refuse_overwrite(folder: Path) -> None:
+    if not replaceable(folder):
+        missing = [f for f in RUN_FILES if not (folder / f).is_file()]
+        raise ConfigError(f"--out {folder} exists and is not a run folder (no {', '.join(missing)}); --overwrite "
+                          "replaces only run folders: choose another --out")
+
+
 def check_out(out: str | Path) -> Path:
     """Refuse an `--out` that cannot become a run folder (a file, or under a file), before anything is written."""
     folder = Path(out)
@@ -150,11 +174,18 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
         resolve_device(distributed.rank_device(cfg.device, ctx))
     except ValueError as e:
         raise ConfigError(str(e)) from None
+    if ctx.enabled:   # every rank must be about to train the same run into the same folder
+        setup = {"config": cfg.to_dict(), "out": None if out is None else str(Path(out).resolve()),
+                 "resume": resume, "overwrite": overwrite}
+        ctx.same_everywhere(hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest(),
+                            "the config, --out, --resume and --overwrite")
     if out is not None:
         check_out(out)
         if Path(out).is_dir() and not overwrite:
             raise ConfigError(f"--out {out} already exists; pass --overwrite to replace it (the old run is kept "
                               "until the new one is complete) or choose another folder")
+        if overwrite:
+            _refuse_overwrite(Path(out))
     tokenizer = load_tokenizer(cfg.encoder)
     data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
     if out is None:
@@ -163,7 +194,8 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     if folder_lock:
         ctx.on_main(folder_lock.acquire)
     try:
-        return _train_into(cfg, Path(out), data, callbacks, resume, overwrite, ctx)
+        return _train_into(cfg, Path(out), data, callbacks, resume, overwrite, ctx,
+                           lock_check=folder_lock.check if folder_lock else None)
     finally:
         if folder_lock and ctx.is_main:
             folder_lock.release()
@@ -171,10 +203,11 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
 
 def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], callbacks: Sequence[Callback],
                 resume: bool, overwrite: bool = False,
-                ctx: distributed.DistContext = distributed.SINGLE) -> RunResult:
+                ctx: distributed.DistContext = distributed.SINGLE, lock_check=None) -> RunResult:
     partial = None if folder is None else Path(f"{folder}.partial")
     if partial is not None:  # rank 0 prepares the folder; a failure there is every rank's error
-        ctx.on_main(lambda: _prepare(cfg, folder, partial, resume, overwrite))
+        digest = data_digest(data)
+        ctx.on_main(lambda: _prepare(cfg, folder, partial, resume, overwrite, digest))
     try:
         groups = [[t] for t in cfg.tasks] if cfg.mode == "stl" else [list(cfg.tasks)]
         models, runs, timing = {}, {}, {}
@@ -194,6 +227,11 @@ def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], ca
                                                         "time": time.strftime("%Y-%m-%d %H:%M:%S")})
         raise
     if partial is not None and ctx.is_main:
+        if not (partial / "config.yaml").is_file() or not (partial / "provenance.json").is_file():
+            raise RunFolderError(f"{partial} lost its config.yaml or provenance.json during the run (removed by "
+                               "another process or by hand); nothing was published: run again")
+        if lock_check is not None:
+            lock_check()
         atomic_write_json(partial / "timing.json", _sum_timing(timing))
         atomic_write_json(partial / "metrics.json", metrics)
         _replace(partial, folder)
@@ -201,21 +239,48 @@ def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], ca
     return RunResult(metrics, {k: m for k, m in models.items() if m is not None}, folder)
 
 
-def _prepare(cfg: TrainConfig, folder: Path, partial: Path, resume: bool, overwrite: bool) -> None:
-    """Under the lock: look again, then prepare `<out>.partial` (kept for a resume with the same config)."""
+def data_digest(data: dict[str, dict]) -> dict[str, str]:
+    """Per task: sha256 over the token ids and labels of every split the run uses (what it trains and is scored
+    on, after subsetting and tokenising), so a resume can tell that a task's data changed."""
+    out: dict = {}
+    for split in sorted(data):
+        for task, enc in sorted(data[split].items()):
+            h = out.setdefault(task, hashlib.sha256())
+            h.update(f"{split}:{len(enc)}:".encode())
+            for ids in enc.input_ids:
+                h.update(np.asarray(ids, dtype=np.int64).tobytes() + b"|")
+            h.update(np.ascontiguousarray(np.asarray(enc.labels, dtype=np.float64)).tobytes())
+    return {t: h.hexdigest() for t, h in out.items()}
+
+
+def _prepare(cfg: TrainConfig, folder: Path, partial: Path, resume: bool, overwrite: bool,
+             digest: dict[str, str] | None = None) -> None:
+    """Under the lock: look again, then prepare `<out>.partial` (kept for a resume with the same config and the
+    same data: `digest`, see `data_digest`, saved as data.json)."""
     if folder.exists() and not overwrite:
         raise ConfigError(f"--out {folder} already exists; pass --overwrite or choose another folder")
+    _refuse_overwrite(folder)
     if resume and partial.is_dir() and (partial / "config.yaml").is_file():
         diff = config_differences(TrainConfig.from_yaml(partial / "config.yaml"), cfg)
         if diff:
             raise ConfigError(f"--resume: {partial} was started with another config; differences (saved -> "
                               f"now): {'; '.join(diff)}. Resume with the saved config, or drop --resume to restart")
+        saved = partial / "data.json"
+        if digest is not None:
+            before = json.loads(saved.read_text()) if saved.is_file() else None
+            changed = sorted(t for t in digest if before is not None and before.get(t) != digest[t])
+            if before is None or changed:
+                raise ConfigError(f"--resume: the data of {', '.join(changed) or 'the tasks'} changed since {partial} "
+                                  "was started (or it has no data.json to compare with); drop --resume to restart "
+                                  "on the new data")
         (partial / "FAILED.json").unlink(missing_ok=True)
         return
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     cfg.to_yaml(partial / "config.yaml")
+    if digest is not None:
+        atomic_write_json(partial / "data.json", digest)
     atomic_write_json(partial / "provenance.json", provenance())
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import pickle
 import sys
 import time
 import warnings
@@ -34,7 +35,7 @@ from tqdm import tqdm
 
 from . import batching
 from .batching import input_units
-from .._io import atomic_torch_save, resolve_device
+from .._io import atomic_torch_save, plain, resolve_device
 from .distributed import SINGLE, DistContext, rank_device, shard
 from .config import ConfigError, TrainConfig
 from .encoders import load_encoder
@@ -64,6 +65,10 @@ def cpu_bf16_support() -> bool | None:
 
 class DivergenceError(RuntimeError):
     """Training produced a non-finite loss, gradient or output; the message says where."""
+
+
+class UndefinedScoreError(RuntimeError):
+    """No epoch had a defined dev score, so there is no model to keep; the message says which tasks."""
 
 
 def build_model(cfg: TrainConfig, tasks: Sequence[str]) -> tuple[MultiTaskModel, object]:
@@ -253,12 +258,19 @@ class Trainer:
                 state["best"], state["best_state"] = metrics["average"], copy.deepcopy(self.model.state_dict())
             state["epoch"] = epoch
             if last and self.dist.is_main:
-                atomic_torch_save(last, {**state, "model": self.model.state_dict(), "step": self.step,
-                                         "optimizer": self.optimizer.state_dict(),
-                                         "scheduler": self.scheduler.state_dict(),
-                                         "callbacks": self._callback_states()})
+                atomic_torch_save(last, plain({**state, "model": self.model.state_dict(), "step": self.step,
+                                               "optimizer": self.optimizer.state_dict(),
+                                               "scheduler": self.scheduler.state_dict(),
+                                               "callbacks": self._callback_states()}))
             for cb in self.callbacks:
                 cb.on_epoch_end(self, epoch, metrics)
+        if state["best_state"] is None:  # every epoch's dev average was NaN: nothing to select
+            last_dev = state["history"][-1]["tasks"] if state["history"] else {}
+            undefined = sorted(t for t, v in last_dev.items() if not math.isfinite(v["score"]))
+            raise UndefinedScoreError(
+                f"no epoch had a defined dev score (undefined on {', '.join(undefined) or 'every task'}): the dev "
+                f"split is too small or holds one class only (max_eval={cfg.max_eval}); raise --max-eval or check "
+                "the dev labels")
         self.model.load_state_dict(state["best_state"])
         for cb in self.callbacks:
             cb.on_train_end(self)
@@ -352,8 +364,12 @@ class Trainer:
         return {key: st for key, cb in zip(self._callback_keys(), self.callbacks) if (st := cb.state_dict()) is not None}
 
     def _restore(self, path: Path) -> dict:
-        try:
-            saved = torch.load(path, map_location=self.device, weights_only=False)
+        try:  # tensors and plain values only: a crafted pickle cannot run code here
+            saved = torch.load(path, map_location=self.device, weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise ConfigError(f"{path}: refused to load the resume checkpoint: it holds objects other than tensors "
+                              f"and plain values ({str(e).splitlines()[0][:200]}), which could run code when "
+                              "unpickled; delete it to restart the run from scratch") from None
         except Exception as e:  # a truncated or foreign file: say which, not a pickle traceback
             raise ConfigError(f"{path}: cannot read the resume checkpoint ({type(e).__name__}: {e}); "
                               "delete it to restart the run from scratch") from None
