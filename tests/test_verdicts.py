@@ -187,14 +187,18 @@ def test_a_f4_correlations_partly_and_minimum_groups():
         v.a_f4(cka[:10], cos[:10], gap[:10])
 
 
-def test_a_verdict_recorded_as_a_claim_reaches_the_report(tmp_path):
+def test_a_verdict_recorded_as_a_claim_reaches_the_report(tmp_path, monkeypatch):
     from mtlcore.reporting.claims import load_claims, record_claim
+    from mtlcore.reporting.pipeline import update_summary
     from mtlcore.training.config import Profile
     from mtlcore.reporting.report import write_report
 
     decided = v.a0_t1([0.2, 0.1, 0.3], [-1.0, 3.0, -0.5])
     assert decided.verdict == "inconclusive"
+    monkeypatch.setenv("MTLCORE_NOTEBOOK", "paper_a/a_t1_families")
     record_claim(tmp_path, "A0-T1", "paper", "ours", verdict=decided)
+    update_summary(tmp_path, [{"notebook": "paper_a/a_t1_families", "status": "ok", "seconds": 1.0, "error": ""}],
+                   Profile(name="t"))   # the report shows only claims of a completed run
     claim = load_claims(tmp_path)["A0-T1"]
     assert claim["verdict"] == "inconclusive" and "straddles" in claim["reason"]
     assert [c["status"] for c in claim["conditions"]] == ["holds", "straddles"]
