@@ -5,6 +5,15 @@ deciding Paper A runs do not use (pilot seeds 100+, deciding seeds 0..).
     python examples/recipe_pilot.py --stage confirm --recipe '{"max_train": 600}'  # chosen recipe, STL + MTL
     python examples/recipe_pilot.py --stage adapters # adapter_lr for the adapter families
     python examples/recipe_pilot.py --stage power    # seeds for the deciding run from the confirm stage
+    python examples/recipe_pilot.py --stage lpft --head-lr 3e-3   # heads started from the linear probe (LP-FT)
+
+The lpft stage (the cpu run at 470d57c left every STL family below the frozen-encoder probe on test) compares, on
+DEV at seed 10 and the cpu profile's Paper A recipe and sizes, the probe start (`head_init: probe`) at two head
+learning rates (3e-3, the recipe's; 5e-5, the encoder's: LP-FT as Kumar et al. 2022 run it) with the random start
+of the run at 470d57c (same seed, same examples; its dev scores are read from that run's cached folder). Rule,
+fixed before the runs: adopt the probe start, at the head lr with the higher STL dev mean over the six lumbar
+tasks, if that STL dev mean is above the random start's and the MTL dev mean is not more than 1 point below the
+random start's; otherwise keep the random start. The deciding run then uses fresh seeds (20+).
 
 Every run goes through the training cache; the table (dev macro-F1 per task, mean, seconds) is written to
 results/pilot/recipe_pilot.csv, the file the power calculation in notebooks/profiles/cpu.yaml reads.
@@ -33,7 +42,7 @@ def _save(rows: list[dict]) -> None:
     """Add `rows` to the pilot table (replacing rows of the same stage, family, seed and settings)."""
     new = pd.DataFrame(rows)
     old = pd.read_csv(OUT) if OUT.is_file() else pd.DataFrame(columns=new.columns)
-    key = ["stage", "family", "seed", "task", *[k for k in BASE if k in new.columns]]
+    key = ["stage", "family", "seed", "task", *[k for k in [*BASE, "head_init"] if k in new.columns]]
     both = pd.concat([old, new], ignore_index=True).astype({k: str for k in key})
     write_csv(OUT, pd.concat([old, new], ignore_index=True)[~both.duplicated(key, keep="last").to_numpy()])
 
@@ -55,16 +64,19 @@ def _rows(stage: str, family: str, tasks: list[str], seed: int, train: dict) -> 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--stage", choices=["recipe", "confirm", "adapters", "openi", "power", "collect"], required=True)
+    p.add_argument("--stage", choices=["recipe", "confirm", "adapters", "openi", "power", "collect", "lpft"], required=True)
     p.add_argument("--recipe", default="{}", help='JSON of TrainConfig fields over BASE, e.g. {"max_train": 600}')
     p.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102])
     p.add_argument("--families", nargs="+", default=["mtl", "stl"])
     p.add_argument("--skip", type=int, default=0, help="recipe stage: skip the first N grid points (done earlier)")
+    p.add_argument("--head-lr", type=float, default=3e-3, help="lpft stage: the heads' learning rate")
     args = p.parse_args()
     if args.stage == "power":
         return power()
     if args.stage == "collect":
         return collect()
+    if args.stage == "lpft":
+        return lpft(args.head_lr, args.families)
     rows = []
     if args.stage == "recipe":
         grid = [(5e-5, 1e-3, cw) for cw in ("none", "balanced", "inv_sqrt")]   # class weights first
@@ -86,6 +98,38 @@ def main() -> None:
         for seed in args.seeds:
             for family in ("mtl", "stl"):
                 rows += _rows("openi", family, OPENI, seed, chosen)
+
+
+PAPER_A_CPU = {"encoder": "minilm-l6", "max_train": 600, "max_eval": None, "epochs": 3, "precision": "fp32",
+               "lr": 5e-5, "head_lr": 3e-3, "adapter_lr": 3e-3, "class_weights": "balanced"}
+
+
+def lpft(head_lr: float, families: list[str]) -> None:
+    """The probe start at `head_lr` (seed 10, the cpu profile's Paper A recipe and sizes) beside the random start
+    of the run at 470d57c (same seed and examples, dev scores from its cached folder); the rule is in the module
+    docstring."""
+    import yaml
+
+    from mtlcore.reporting.cache import cache_root
+
+    rows = []
+    for folder in sorted(p.parent for p in cache_root().glob("*/config.yaml")):   # the random start, already run
+        cfg = yaml.safe_load((folder / "config.yaml").read_text())
+        if (cfg["tasks"] != LUMBAR or cfg["seed"] != 10 or cfg.get("adapter") or cfg.get("head_init", "random") != "random"
+                or any(cfg.get(k) != v for k, v in PAPER_A_CPU.items()) or not (folder / "metrics.json").is_file()):
+            continue
+        m = json.loads((folder / "metrics.json").read_text())
+        commit = json.loads((folder / "provenance.json").read_text()).get("git_commit")
+        rows += [{"stage": "lpft", "family": cfg["mode"], "seed": 10, "task": t, "dev": 100 * m["tasks"][t]["score"],
+                  "dev_mean": 100 * m["average"], "run": f"{folder.name} ({commit})", **PAPER_A_CPU,
+                  "head_init": "random"} for t in LUMBAR]
+    _save(rows)
+    for family in families:
+        rows += _rows("lpft", family, LUMBAR, 10, {**PAPER_A_CPU, "head_lr": head_lr, "head_init": "probe"})
+    table = pd.read_csv(OUT)
+    table = table[table.stage == "lpft"].fillna({"head_init": "random"})
+    print(table.pivot_table(index="task", columns=["family", "head_init", "head_lr"], values="dev").round(1))
+    print(table.groupby(["family", "head_init", "head_lr"]).dev.mean().round(2))
 
 
 def collect() -> None:

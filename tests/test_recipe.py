@@ -130,3 +130,64 @@ def test_bf16_on_a_cpu_without_native_bf16_warns(tiny_cfg, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _trainer(tiny_cfg.replace(precision="bf16", device="cpu"))
+
+
+# -- heads started from a linear probe (LP-FT) ------------------------------------------------------------------
+
+def _probe_by_hand(trainer: Trainer, task: str, c_grid=(0.1, 1.0, 10.0)):
+    """The dev-best class-balanced logistic regression on the pretrained encoder's standardised pooled features."""
+    from sklearn.linear_model import LogisticRegression
+
+    from mtlcore.training.head_init import pooled_features
+
+    feats = {s: pooled_features(trainer.model, d[task], task, 0, 64, trainer.device)
+             for s, d in (("train", trainer.train_data), ("dev", trainer.dev_data))}
+    mean, sd = feats["train"].mean(0), feats["train"].std(0) + 1e-6
+    z = {s: (f - mean) / sd for s, f in feats.items()}
+    best = None
+    for c in c_grid:
+        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(z["train"], trainer.train_data[task].labels)
+        acc = (clf.predict(z["dev"]) == trainer.dev_data[task].labels).mean()
+        if best is None or acc > best[0]:
+            best = (acc, c, clf)
+    return best[1], best[2].predict_proba(z["dev"])[:, 1]
+
+
+@pytest.mark.parametrize("mode", ["stl", "mtl"])
+def test_a_probe_start_makes_the_model_the_probe_at_step_0(tiny_cfg, mode):
+    from mtlcore.training.head_init import init_heads_from_probe
+
+    cfg = tiny_cfg.replace(mode=mode, tasks=["test/sentiment", "test/length"], class_weights="balanced",
+                           head_init="probe", dropout=0.0)
+    t = _trainer(cfg)
+    chosen = init_heads_from_probe(t.model, t.train_data, t.dev_data, 0, "balanced", 64, t.device, t.shared)
+    assert set(chosen) == {"test/sentiment", "test/length"}
+    t.model.eval()
+    for task in chosen:
+        c, proba = _probe_by_hand(t, task)
+        assert chosen[task] == c
+        with torch.no_grad():
+            batch = t.to_device(__import__("mtlcore.training.batching", fromlist=["collate"]).collate(
+                t.dev_data[task], np.arange(len(t.dev_data[task]))))
+            logits = t.model(task=task, **{k: v for k, v in batch.items() if k != "labels"}).logits
+        # softmax over (-s/2, s/2) is the probe's sigmoid(s): the same class probabilities
+        np.testing.assert_allclose(F.softmax(logits, -1)[:, 1].numpy(), proba, atol=1e-4)
+
+
+def test_a_probe_start_is_recorded_in_metrics_json(tiny_cfg, tmp_path):
+    import json
+
+    from mtlcore.training.runs import train
+
+    train(tiny_cfg.replace(head_init="probe", class_weights="balanced", epochs=1), out=tmp_path / "run")
+    chosen = json.loads((tmp_path / "run" / "metrics.json").read_text())["probe_C"]
+    assert set(chosen) == {"test/words", "test/flipped"} and all(c in (0.1, 1.0, 10.0) for c in chosen.values())
+    train(tiny_cfg.replace(epochs=1), out=tmp_path / "plain")
+    assert "probe_C" not in json.loads((tmp_path / "plain" / "metrics.json").read_text())
+
+
+def test_head_init_is_validated(tiny_cfg):
+    with pytest.raises(ConfigError, match="head_init must be 'random' or 'probe'"):
+        tiny_cfg.replace(head_init="lp")
+    with pytest.raises(ConfigError, match="freeze_encoder"):
+        tiny_cfg.replace(head_init="probe", freeze_encoder=True)

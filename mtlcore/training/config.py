@@ -157,6 +157,7 @@ class TrainConfig(YamlConfig):
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
     alignment_lr: float | None = None # learning rate of the R_i (None: head_lr, else lr)
     class_weights: str = "none"       # classification losses: none | balanced | inv_sqrt (from training labels)
+    head_init: str = "random"         # random | probe: classification heads start as a linear probe (LP-FT)
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
     precision: str = "fp32"           # fp32 | bf16: bfloat16 autocast of the training forward pass (weights stay fp32)
     shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
@@ -205,6 +206,11 @@ class TrainConfig(YamlConfig):
         _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
         _check(self.class_weights in CLASS_WEIGHTS,
                f"class_weights must be one of {', '.join(CLASS_WEIGHTS)}, got {self.class_weights!r}")
+        _check(self.head_init in ("random", "probe"),
+               f"head_init must be 'random' or 'probe', got {self.head_init!r}")
+        _check(not (self.head_init == "probe" and self.freeze_encoder),
+               "head_init probe with freeze_encoder: the heads would start at the probe of the frozen encoder and "
+               "the run would only refit it; use head_init random")
         _check(self.precision in ("fp32", "bf16"), f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         _check(self.sampling in ("proportional", "uniform", "temperature"),
                f"sampling must be proportional, uniform or temperature, got {self.sampling!r}")

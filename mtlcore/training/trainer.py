@@ -242,6 +242,11 @@ class Trainer:
             state = self._restore(last)
         self.model.train()
         t0 = time.perf_counter()
+        if cfg.head_init == "probe" and state["epoch"] == 0:  # LP-FT: part of the run's training time
+            from .head_init import init_heads_from_probe
+
+            state["probe_C"] = init_heads_from_probe(self.model, self.train_data, self.dev_data, self.pad_id,
+                                                     cfg.class_weights, cfg.eval_batch_size, self.device, self.shared)
         for cb in self.callbacks:  # e.g. the step-0 gradient-cosine record: part of the run's training time
             cb.on_train_begin(self)
         state["seconds"] += time.perf_counter() - t0
@@ -282,6 +287,8 @@ class Trainer:
                   "parameters": count_parameters(self.model),
                   "trainable_parameters": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
                   "history": state["history"]}
+        if "probe_C" in state:   # head_init probe: each head's logistic regression C, chosen on dev
+            result["probe_C"] = state["probe_C"]
         if self.test_data:  # the dev-selected model, scored once on test
             result["test"] = self.evaluate(self.test_data)
         return result
