@@ -18,7 +18,7 @@ import re
 import sys
 
 from .training import distributed
-from ._io import LockedError
+from ._io import LockedError, WriteError, disk_error
 from .training.config import ConfigError, TrainConfig
 from .tasks import DataError, UnknownTaskError
 from .training.encoders import EncoderError
@@ -131,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (DivergenceError, UndefinedScoreError, RunFolderError, LockedError, distributed.RankError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except (OSError, RuntimeError) as e:   # disk full, quota or file-size limit while writing the run
+        err = e if isinstance(e, WriteError) else disk_error(e, getattr(e, "filename", None) or f"{args.out}.partial/")
+        if err is None:
+            raise
+        print(f"error: {err.strerror}; the unfinished run is kept in {args.out}.partial/", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the unfinished run is kept in <out>.partial/ (continue it with --resume)", file=sys.stderr)

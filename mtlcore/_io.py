@@ -29,6 +29,30 @@ import numpy as np
 import torch
 
 
+DISK_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is used up",
+               errno.EFBIG: "the file is larger than the size limit (ulimit -f)"}
+
+
+class WriteError(OSError):
+    """A result file could not be written (disk full, quota, file-size limit); names the file. The file's old
+    contents, if any, are unchanged (writes go through a temp file + rename)."""
+
+
+def disk_error(e: BaseException, path: str | Path) -> WriteError | None:
+    """A `WriteError` naming `path` for a disk-full / quota / file-size error `e` (an OSError, or the RuntimeError
+    torch.save raises when its writes stop short), else None."""
+    code = getattr(e, "errno", None)
+    if code in DISK_ERRNOS:
+        reason = DISK_ERRNOS[code]
+    elif isinstance(e, RuntimeError) and any(m in str(e) for m in ("unexpected pos", "file write failed",
+                                                                     "PytorchStreamWriter failed writing")):
+        code, reason = errno.EIO, "the write stopped short (disk full or a file-size limit)"
+    else:
+        return None
+    return WriteError(code, f"cannot write {path}: {reason}; nothing was replaced: free space (or lift the limit) "
+                            "and run again (an interrupted training continues with --resume)")
+
+
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,8 +64,10 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     try:
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, (OSError, RuntimeError)) and (err := disk_error(e, path)) is not None:
+            raise err from None
         raise
     return path
 
@@ -255,3 +281,53 @@ def repo_path(path: str | Path) -> Path:
     """`path` if absolute, else relative to the repository root (notebooks run from notebooks/ under nbval)."""
     path = Path(path)
     return path if path.is_absolute() else REPO_ROOT / path
+
+
+YAML_MAX_VALUES = 100_000   # a config, profile or task spec is a few hundred values; more is an alias bomb
+
+
+class YamlTooLarge(ValueError):
+    """A YAML document whose aliases (&a / *a) expand to more than `YAML_MAX_VALUES` values."""
+
+
+def compose_yaml(text: str, where: str | Path):
+    """The YAML node graph of `text` (yaml.compose, SafeLoader), refused with `YamlTooLarge` when its aliases would
+    expand it to more than YAML_MAX_VALUES values (a "billion laughs" document: nine nested lists of nine aliases
+    are 9^9 values, expanded until memory runs out). Counted on the graph with memoised sizes, so the check is
+    linear in the file."""
+    import yaml
+
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    sizes: dict[int, int] = {}
+
+    def size(n) -> int:
+        key = id(n)
+        if sizes.get(key) == -1:
+            raise YamlTooLarge(f"{where}: line {n.start_mark.line + 1}: an alias refers to a value that contains "
+                               "it (a recursive &name / *name); write the values out")
+        if key not in sizes:
+            sizes[key] = -1   # in progress
+            if isinstance(n, yaml.SequenceNode):
+                total = 1 + sum(size(c) for c in n.value)
+            elif isinstance(n, yaml.MappingNode):
+                total = 1 + sum(size(k) + size(v) for k, v in n.value)
+            else:
+                total = 1
+            sizes[key] = total
+            if total > YAML_MAX_VALUES:
+                raise YamlTooLarge(f"{where}: the YAML expands to more than {YAML_MAX_VALUES} values through its "
+                                   f"aliases (&name / *name, near line {n.start_mark.line + 1}); a config or task "
+                                   "spec needs far fewer: write the values out or remove the nested aliases")
+        return sizes[key]
+
+    if node is not None:
+        size(node)
+    return node
+
+
+def load_yaml(text: str, where: str | Path) -> Any:
+    """`yaml.safe_load(text)` after `compose_yaml`'s size check (plain values only: no Python objects)."""
+    import yaml
+
+    node = compose_yaml(text, where)
+    return None if node is None else yaml.SafeLoader("").construct_document(node)

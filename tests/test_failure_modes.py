@@ -351,3 +351,84 @@ def test_a_lost_lock_or_an_emptied_partial_publishes_nothing(tiny_cfg, tmp_path)
     with pytest.raises(RunFolderError, match="nothing was published"):
         train(tiny_cfg, out=out, callbacks=[_Meddle(f"{out}.partial/config.yaml")])
     assert not out.exists()
+
+
+# -- YAML that expands without bound -----------------------------------------------------------------------------
+
+_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))  # 9^9 values
+
+
+def test_an_alias_bomb_is_refused_naming_the_file(tmp_path):
+    from mtlcore.tasks import DataError
+    from mtlcore.tasks.user import read_spec
+
+    spec = tmp_path / "tasks.yaml"
+    spec.write_text("name: mine\n" + _BOMB)
+    with pytest.raises(DataError, match=r"tasks\.yaml: the YAML expands to more than 100000 values"):
+        read_spec(spec)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(_BOMB + "epochs: 1\n")
+    with pytest.raises(ConfigError, match=r"run\.yaml: the YAML expands"):
+        TrainConfig.from_yaml(cfg)
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("a: &a [1, *a]\n")
+    with pytest.raises(ConfigError, match=r"loop\.yaml: line 1: an alias refers to a value that contains it"):
+        TrainConfig.from_yaml(loop)
+
+
+def test_plain_anchors_still_load(tmp_path):
+    from mtlcore._io import load_yaml
+
+    assert load_yaml("a: &x [1, 2]\nb: *x\nc: {d: 3.5}\n", "t.yaml") == {"a": [1, 2], "b": [1, 2], "c": {"d": 3.5}}
+    assert load_yaml("", "empty.yaml") is None
+
+
+def test_max_length_beyond_the_encoders_positions_is_refused_before_anything_is_written(tiny_cfg, tmp_path):
+    from mtlcore.training.encoders import encoder_positions
+
+    assert encoder_positions("tiny-bert") == 512 and encoder_positions("minilm-l6") == 512
+    with pytest.raises(ConfigError, match=r"max_length 600 is beyond the 512 token positions of encoder 'tiny-bert'"):
+        train(tiny_cfg.replace(max_length=600), out=tmp_path / "run")
+    assert not any(tmp_path.iterdir())
+
+
+def test_out_naming_the_current_folder_is_refused(tiny_cfg, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for out in (".", "./", "..", str(tmp_path)):
+        with pytest.raises(ConfigError, match="names the current folder or one above it"):
+            train(tiny_cfg, out=out, overwrite=True)
+    assert not any(tmp_path.iterdir()) and not (tmp_path.parent / f"{tmp_path.name}.partial").exists()
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_old_contents(tmp_path):
+    import errno
+
+    from mtlcore._io import WriteError, _atomic
+
+    target = tmp_path / "metrics.json"
+    target.write_text("old")
+
+    def full(path):
+        path.write_text("partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(WriteError, match=r"cannot write .*metrics\.json: no space left on the device"):
+        _atomic(target, full)
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_file_size_limit_during_training_is_one_clear_line(tmp_path):
+    import resource
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))   # the tiny model's checkpoint is ~4 MB
+
+    out = tmp_path / "run"
+    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", "--tasks", "glue/rte", "--encoder", "tiny-bert",
+                        "--max-train", "20", "--max-eval", "20", "--epochs", "1", "--no-progress", "--out", str(out)],
+                       preexec_fn=limit, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"cannot write {out}.partial/last.pt: the write stopped short" in r.stderr
+    assert not out.exists()

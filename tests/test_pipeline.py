@@ -399,3 +399,18 @@ def test_a_notebook_reading_through_pandas_reruns_when_that_file_changes(tmp_pat
     assert status() == "up to date"
     table.write_text("a,b\n5,2\n")
     assert status() == "ok"
+
+
+def test_a_second_pipeline_on_the_same_results_is_refused_naming_the_first(tmp_path, capsys):
+    from mtlcore._io import FolderLock
+
+    nb = _notebook(tmp_path / "nb.py", "print(value)\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: p\n")
+    results = tmp_path / "r"
+    with FolderLock(results / ".stamps" / "pipeline"):   # a first pipeline, still running
+        rc = pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(results), "--no-report"])
+        assert rc == 2 and "another pipeline (" in capsys.readouterr().err
+        assert not (results / "summary.json").exists() and not (results / "nb.ipynb").exists()
+    assert pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(results), "--no-report"]) == 0
+    assert not (results / ".stamps" / "pipeline.lock").exists()

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from .._io import REPO_ROOT, atomic_write_json
+from .._io import REPO_ROOT, FolderLock, LockedError, atomic_write_json
 from .claims import forget_claims
 from .cache import code_version, file_digest
 from ..training.config import ConfigError, Profile
@@ -280,6 +280,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     results = Path(args.results).resolve() if args.results else REPO_ROOT / "results" / profile.name
+    lock = FolderLock(results / ".stamps" / "pipeline")   # one pipeline per results folder: summary, stamps, claims
+    try:
+        lock.acquire()
+    except LockedError:
+        print(f"error: another pipeline ({lock.holder()}) is writing {results}; wait for it to finish, or run into "
+              "another folder with --results", file=sys.stderr)
+        return 2
+    try:
+        return _main(args, profile, results)
+    finally:
+        lock.release()
+
+
+def _main(args, profile: Profile, results: Path) -> int:
     if args.report_only:
         from .report import write_report
 

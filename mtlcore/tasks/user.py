@@ -59,6 +59,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import yaml
 
+from .._io import YamlTooLarge, compose_yaml
 from ..analysis.metrics import METRICS
 from .registry import (KINDS, SPLIT_SEED, TASKS, DataError, Examples, TaskSpec, check_splits, group_split,
                        note_read, register_task)
@@ -134,7 +135,9 @@ def read_spec(spec_path: str | Path) -> TaskFile:
         raise DataError(f"{where}: task spec not found")
     note_read(where)
     try:
-        node = yaml.compose(where.read_bytes().decode("utf-8-sig"), Loader=yaml.SafeLoader)
+        node = compose_yaml(where.read_bytes().decode("utf-8-sig"), where)
+    except YamlTooLarge as e:
+        raise DataError(str(e)) from None
     except UnicodeDecodeError as e:
         raise DataError(f"{where}: not valid utf-8 (byte offset {e.start})") from None
     except yaml.YAMLError as e:

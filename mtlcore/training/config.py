@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from .._io import atomic_write_text
+from .._io import YamlTooLarge, atomic_write_text, load_yaml
 
 C = TypeVar("C", bound="YamlConfig")
 CLASS_WEIGHTS = ("none", "balanced", "inv_sqrt")
@@ -60,9 +60,11 @@ class YamlConfig:
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            data = load_yaml(path.read_text(), path) or {}
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: not valid YAML: {e}") from None
+        except YamlTooLarge as e:
+            raise ConfigError(str(e)) from None
         return cls.from_dict(data, source=str(path))
 
     def replace(self: C, **changes: Any) -> C:

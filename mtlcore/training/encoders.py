@@ -62,6 +62,26 @@ def load_tokenizer(name: str):
         raise EncoderError(_cannot_load(name, path, e)) from None
 
 
+def encoder_positions(name: str) -> int | None:
+    """How many tokens encoder `name` can take (its position embeddings; RoBERTa-style models reserve
+    pad_token_id + 1 of them), or None when its config does not say."""
+    if name == TINY:
+        return tiny_config().max_position_embeddings
+    from transformers import AutoConfig
+
+    path = resolve_encoder(name)
+    try:
+        config = _load(name, path, lambda: AutoConfig.from_pretrained(path, local_files_only=_offline()))
+    except (OSError, ValueError) as e:
+        raise EncoderError(_cannot_load(name, path, e)) from None
+    positions = getattr(config, "max_position_embeddings", None)
+    if not isinstance(positions, int):
+        return None
+    if config.model_type in {"roberta", "xlm-roberta", "camembert"}:
+        positions -= (config.pad_token_id or 0) + 1
+    return positions
+
+
 def _offline() -> bool:
     """True unless the user allowed downloads (HF_HUB_OFFLINE=0 or MTLCORE_ALLOW_DOWNLOADS=1)."""
     return os.environ.get("HF_HUB_OFFLINE", "1") != "0" and os.environ.get("MTLCORE_ALLOW_DOWNLOADS", "0") != "1"

@@ -253,7 +253,7 @@ def _register_run_task_files(checkpoint: Path, tasks) -> None:
     """A checkpoint of users' tasks (a task file) read in a fresh process: register the task files its run's
     config.yaml names (the run folder is the checkpoint's parent, or three levels up for `stl/<task>/checkpoint`);
     a task still unknown after that raises UnknownTaskError saying which file the run used."""
-    import yaml
+    from .._io import load_yaml
 
     from ..tasks import UnknownTaskError, get_task
     from ..tasks.registry import TASKS
@@ -265,7 +265,7 @@ def _register_run_task_files(checkpoint: Path, tasks) -> None:
     for run in (checkpoint.parent, checkpoint.parent.parent.parent):
         config = run / "config.yaml"
         if config.is_file():
-            files = list((yaml.safe_load(config.read_text()) or {}).get("task_files") or [])
+            files = list((load_yaml(config.read_text(), config) or {}).get("task_files") or [])
             break
     from ..tasks.user import register_task_file
 

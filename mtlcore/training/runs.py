@@ -39,7 +39,7 @@ import numpy as np
 from . import distributed
 from .._io import FolderLock, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
-from .encoders import load_tokenizer
+from .encoders import encoder_positions, load_tokenizer
 from ..tasks import task_key
 from .models import MultiTaskModel
 from ..provenance import provenance
@@ -147,6 +147,11 @@ def _refuse_overwrite(folder: Path) -> None:
 def check_out(out: str | Path) -> Path:
     """Refuse an `--out` that cannot become a run folder (a file, or under a file), before anything is written."""
     folder = Path(out)
+    here = Path.cwd().resolve()
+    if folder.name in ("", ".", "..") or folder.resolve() == here or folder.resolve() in here.parents:
+        raise ConfigError(f"--out {out}: names the current folder or one above it; a run is written to "
+                          "<out>.partial beside <out> and then renamed onto it, so give a new folder's name, "
+                          "e.g. --out runs/first")
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"--out {folder} is a file, not a folder")
     partial = Path(f"{out}.partial")
@@ -187,6 +192,10 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
         if overwrite:
             _refuse_overwrite(Path(out))
     tokenizer = load_tokenizer(cfg.encoder)
+    positions = encoder_positions(cfg.encoder)
+    if positions is not None and cfg.max_length > positions:
+        raise ConfigError(f"max_length {cfg.max_length} is beyond the {positions} token positions of encoder "
+                          f"{cfg.encoder!r}; use --max-length {positions} or less")
     data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
     if out is None:
         return _train_into(cfg, None, data, callbacks, resume, ctx=ctx)
