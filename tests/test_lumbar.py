@@ -246,3 +246,26 @@ def test_the_labeller_names_a_non_text_argument(bad):
 
     with pytest.raises(TypeError, match="text must be one report as a str, got"):
         label_lumbar_note(bad)
+
+
+def test_cannot_be_excluded_is_uncertain_not_present():
+    from mtlcore.tasks.lumbar import parse_lumbar_note
+
+    for note in ("L4-L5: a small disc herniation cannot be excluded.", "L4-L5: cannot rule out disc herniation.",
+                 "L4-L5: canal stenosis can not be ruled out."):
+        p = parse_lumbar_note(note)
+        assert all(g == "absent" for g in p.labels["L4-L5"].values()), note
+        assert any(u.startswith("hedged finding not labelled") for u in p.unparsed), note
+    sure = parse_lumbar_note("L4-L5: a small disc herniation is seen.")
+    assert sure.labels["L4-L5"]["herniation"] != "absent"
+
+
+def test_a_note_that_is_not_english_is_flagged_not_parsed():
+    from mtlcore.tasks.lumbar import parse_lumbar_note
+
+    german = ("LWK 4/5: breitbasige Bandscheibenvorwoelbung mit Einengung des Spinalkanals und beider "
+              "Neuroforamina, Kompression der Nervenwurzel L5 links.")
+    p = parse_lumbar_note(german)
+    assert p.unparsed and p.unparsed[0].startswith("not parsed: the note does not read as English")
+    english = parse_lumbar_note("L4-L5: mild diffuse disc bulge with narrowing of the neural foramina.")
+    assert not any(u.startswith("not parsed") for u in english.unparsed)

@@ -173,6 +173,10 @@ _NEG_PRE = re.compile(r"\b(?:no|not|without|nor|absence|negative)\b", re.I)
 _NEG_POST = re.compile(r"\b(?:not\s+(?:seen|noted|identified|evident|present|visuali[sz]ed)|absent|free"
                        r"|unremarkable)\b", re.I)
 _HEDGE = re.compile(r"\?|\b(?:suggest|sugget|probabl|possibl|likely|mostly|query)", re.I)
+# "herniation cannot be excluded", "cannot rule out stenosis", "to rule out": uncertainty, for every pathology
+_UNCERTAIN_PRE = re.compile(r"\b(?:can\s*not|can't|could\s+not|not)\s+(?:exclude|rule\s+out)\b|\brule\s+out\b"
+                            r"|\br/o\b|\bquestionable\b|\bequivocal\b", re.I)
+_UNCERTAIN_POST = re.compile(r"\b(?:can\s*not|can't|could\s+not|not)\s+(?:be\s+)?(?:excluded|ruled\s+out)\b", re.I)
 _HERNIATION = re.compile(r"^(?:pro(?:tru|rtu|trot)|extru|her?n?ia|hnp$|prolap|seque)")
 _NP_STOP = {"noted", "note", "notred", "seen", "is", "are", "was", "with", "and", "or", "at", "of", "in", "to",
             "by", "on", "no", "not", "without", "there", "also", "as"}
@@ -218,8 +222,9 @@ def _findings(s: str) -> tuple[list[_Mention], list[str]]:
         path = "disc_bulge" if w.startswith("bulg") else "herniation" if _HERNIATION.match(w) else None
         if path:
             pre, post = _clause(s, tok.start(), tok.end())
-            hedged = bool(_HEDGE.search(pre)) and path == "herniation"
-            negated = bool(_NEG_PRE.search(pre) or _NEG_POST.search(post))
+            uncertain = bool(_UNCERTAIN_PRE.search(pre) or _UNCERTAIN_POST.search(post))
+            hedged = uncertain or (bool(_HEDGE.search(pre)) and path == "herniation")
+            negated = not uncertain and bool(_NEG_PRE.search(pre) or _NEG_POST.search(post))
             mentions.append(_Mention(path, "absent" if negated else _np_grade(tokens, i), hedged and not negated))
     objects = [(m.lastgroup, m.start(), m.end(), m.group()) for m in _OBJECT.finditer(s)]
     used: set[int] = set()
@@ -247,13 +252,14 @@ def _findings(s: str) -> tuple[list[_Mention], list[str]]:
         start = min([tok.start()] + [objects[j][1] for j in chosen])
         end = max([tok.end()] + [objects[j][2] for j in chosen])
         pre, post = _clause(s, start, end)
-        negated = kind == "adequate" or bool(_NEG_PRE.search(pre) or _NEG_POST.search(post))
+        uncertain = bool(_UNCERTAIN_PRE.search(pre) or _UNCERTAIN_POST.search(post))
+        negated = kind == "adequate" or (not uncertain and bool(_NEG_PRE.search(pre) or _NEG_POST.search(post)))
         grade = _GRADE.get(_word_before(s, tok.start())) or _GRADE.get(_word_before(s, start)) or (
             "mild" if kind == "abut" else "present")
         targets = [objects[j][0] for j in chosen] or (["canal"] if kind == "stenosis" else [])
         for obj in targets:
             if obj in _AFFECTS and kind in _AFFECTS[obj]:
-                mentions.append(_Mention(_PATH_OF[obj], "absent" if negated else grade))
+                mentions.append(_Mention(_PATH_OF[obj], "absent" if negated else grade, uncertain and not negated))
         if not targets and kind in {"compress", "encroach", "abut", "indent"} and not negated \
                 and not re.match(r"\s*fracture", s[tok.end():], re.I):
             problems.append(f"verb without a recognised object: {s!r}")
@@ -294,6 +300,21 @@ def _heading(s: str) -> str | None:
     rest = _PAIR.sub(" ", _NONLUMBAR.sub(" ", prefix))
     rest = re.sub(r"\b(?:levels?|leve|and)\b|[\W_]", "", rest, flags=re.I)
     return content.strip() if len(rest) <= 1 else None
+
+
+_ENGLISH = re.compile(r"\b(?:the|of|and|with|at|is|are|no|not|in|on|disc|discs|level|levels|canal|spinal|normal"
+                      r"|seen|noted|mild|bulge|bulging|root|roots|sac|spine|vertebra[el]?)\b", re.I)
+
+
+def _reads_as_english(text: str) -> bool:
+    """Whether a note is (mostly) English words in Latin letters: the labeller's rules are English patterns, so a
+    note in another language would get all-'absent' labels without a word being read."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 20:   # too short to tell (an empty or one-line note)
+        return True
+    latin = sum(c.isascii() for c in letters) / len(letters)
+    words = re.findall(r"[A-Za-z]+", text)
+    return latin >= 0.8 and len(_ENGLISH.findall(text)) >= max(1, len(words) // 25)
 
 
 def parse_lumbar_note(text: str) -> LumbarParse:
@@ -345,6 +366,9 @@ def parse_lumbar_note(text: str) -> LumbarParse:
         unparsed += level_problems + problems
         if nonlumbar and any(m.grade != "absent" for m in mentions):
             unparsed.append(f"non-lumbar level skipped in a lumbar sentence: {s!r}")
+    if not _reads_as_english(text):
+        unparsed.insert(0, "not parsed: the note does not read as English (the rules are English word patterns); "
+                           "its labels are the all-'absent' default, not a reading")
     described = [lv for lv in LEVELS if any(lv in t for t in tags)]
     labels = {lv: dict.fromkeys(PATHOLOGIES, "absent") for lv in LEVELS}
     for s, t, ms in zip((g.text for g in segs), tags, findings):
