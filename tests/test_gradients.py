@@ -99,3 +99,20 @@ def test_tasks_sharing_inputs_take_one_forward_pass_and_the_same_cosines():
     for key in separate.per_layer:
         np.testing.assert_allclose(one.per_layer[key], separate.per_layer[key], atol=1e-6)
     assert one.norms == pytest.approx(separate.norms, rel=1e-5)
+
+
+def test_embedding_rows_no_task_touches_are_skipped_exactly():
+    import torch
+
+    from mtlcore.analysis.gradients import _stacked
+
+    torch.manual_seed(0)
+    table = torch.zeros(3, 5000, 4, dtype=torch.float32)            # an embedding table's gradient for 3 tasks
+    table[:, [7, 4096, 4999]] = torch.randn(3, 3, 4)               # only the batch's tokens' rows are non-zero
+    table[1, 10] = torch.randn(4)                                  # a row one task alone touches
+    rows = _stacked(list(table))
+    assert rows.shape == (3, 4 * 4) and rows.dtype == torch.float64
+    dense = table.reshape(3, -1).double()
+    torch.testing.assert_close(rows @ rows.T, dense @ dense.T, rtol=0, atol=1e-12)
+    small = [torch.randn(6, 4) for _ in range(3)]                  # a small matrix is kept whole
+    assert _stacked(small).shape == (3, 24)
