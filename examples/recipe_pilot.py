@@ -116,7 +116,8 @@ def lpft(head_lr: float, families: list[str]) -> None:
     for folder in sorted(p.parent for p in cache_root().glob("*/config.yaml")):   # the random start, already run
         cfg = yaml.safe_load((folder / "config.yaml").read_text())
         if (cfg["tasks"] != LUMBAR or cfg["seed"] != 10 or cfg.get("adapter") or cfg.get("head_init", "random") != "random"
-                or any(cfg.get(k) != v for k, v in PAPER_A_CPU.items()) or not (folder / "metrics.json").is_file()):
+                or any(cfg.get(k) != v for k, v in PAPER_A_CPU.items() if k != "adapter_lr")  # None without adapters
+                or not (folder / "metrics.json").is_file()):
             continue
         m = json.loads((folder / "metrics.json").read_text())
         commit = json.loads((folder / "provenance.json").read_text()).get("git_commit")
