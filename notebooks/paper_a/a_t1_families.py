@@ -152,8 +152,10 @@ else:  # this profile trains no adapter family: A0-T1 is not run, and no older v
 # keywords, so TF-IDF is a strong reference there, and the frozen-encoder probe shows what MiniLM's
 # features give without fine-tuning.
 #
-# The recipe (examples/recipe_pilot.py, chosen on dev at pilot seeds): the encoder at `lr`, the freshly
-# initialised heads at `head_lr`, class-balanced cross-entropy, model and epoch selected on dev. Every
+# The recipe (examples/recipe_pilot.py, chosen on dev at pilot seeds): the encoder at `lr`, the heads at
+# `head_lr`, started (`head_init: probe`, the profile's choice) from the linear probe of the pretrained encoder
+# on the run's own training examples (LP-FT: fine-tuning then moves on from the probe instead of from random
+# heads), class-balanced cross-entropy, model and epoch selected on dev. Every
 # family gets the same examples, epochs and learning rates; one MTL step adds the k tasks' losses (one
 # encoder pass for the tasks that share a report), so each task gets a share of an update rather than a
 # whole one. The profile says which corpora and families it trains and why (time on 2 cores); the gpu
