@@ -37,21 +37,27 @@ def _score(spec, labels: np.ndarray, pred: np.ndarray) -> float:
     return task_score(task_metrics("classification", spec.metrics, labels, onehot), spec.metrics)
 
 
-def _fit_on_dev(spec, x_train, y_train, x_dev, y_dev, x_test, y_test) -> dict[str, float]:
+def logistic_on_dev(spec, x_train, y_train, x_dev, y_dev, balanced: bool = True):
+    """(dev score, C, fitted LogisticRegression): the C of `C_GRID` whose model scores best on dev (ties to the
+    smaller C), class-balanced unless `balanced` is False. Training needs >= 2 classes."""
     from sklearn.linear_model import LogisticRegression
 
-    classes = np.unique(y_train)
-    if len(classes) < 2:   # one class in training (tiny subsets): no classifier to fit, it predicts that class
-        return {s: _score(spec, y, np.full(len(y), classes[0])) for s, y in (("dev", y_dev), ("test", y_test))
-                if y is not None}
     best = None
     for c in C_GRID:
-        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+        clf = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000)
         clf.fit(x_train, y_train)
         dev = _score(spec, y_dev, clf.predict(x_dev))
         if best is None or dev > best[0]:
             best = (dev, c, clf)
-    dev, c, clf = best
+    return best
+
+
+def _fit_on_dev(spec, x_train, y_train, x_dev, y_dev, x_test, y_test) -> dict[str, float]:
+    classes = np.unique(y_train)
+    if len(classes) < 2:   # one class in training (tiny subsets): no classifier to fit, it predicts that class
+        return {s: _score(spec, y, np.full(len(y), classes[0])) for s, y in (("dev", y_dev), ("test", y_test))
+                if y is not None}
+    dev, c, clf = logistic_on_dev(spec, x_train, y_train, x_dev, y_dev)
     return {"dev": dev, "C": c, **({} if x_test is None else {"test": _score(spec, y_test, clf.predict(x_test))})}
 
 

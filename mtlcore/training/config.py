@@ -21,6 +21,7 @@ from .._io import YamlTooLarge, atomic_write_text, load_yaml
 
 C = TypeVar("C", bound="YamlConfig")
 CLASS_WEIGHTS = ("none", "balanced", "inv_sqrt")
+HEAD_INITS = ("random", "probe")   # see mtlcore.training.head_init
 
 
 class ConfigError(ValueError):
@@ -208,8 +209,8 @@ class TrainConfig(YamlConfig):
         _check(0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}")
         _check(self.class_weights in CLASS_WEIGHTS,
                f"class_weights must be one of {', '.join(CLASS_WEIGHTS)}, got {self.class_weights!r}")
-        _check(self.head_init in ("random", "probe"),
-               f"head_init must be 'random' or 'probe', got {self.head_init!r}")
+        _check(self.head_init in HEAD_INITS,
+               f"head_init must be {' or '.join(map(repr, HEAD_INITS))}, got {self.head_init!r}")
         _check(not (self.head_init == "probe" and self.freeze_encoder),
                "head_init probe with freeze_encoder: the heads would start at the probe of the frozen encoder and "
                "the run would only refit it; use head_init random")

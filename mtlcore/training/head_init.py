@@ -20,9 +20,6 @@ import torch
 from . import batching
 from ..tasks import task_key
 
-C_GRID = (0.1, 1.0, 10.0)
-HEAD_INITS = ("random", "probe")
-
 
 @torch.no_grad()
 def pooled_features(model, data: batching.Encoded, task: str, pad_id: int, batch_size: int,
@@ -41,24 +38,17 @@ def pooled_features(model, data: batching.Encoded, task: str, pad_id: int, batch
     return out
 
 
-def _fit(x_train: np.ndarray, y_train: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray, n_classes: int,
-         balanced: bool, score) -> tuple[np.ndarray, np.ndarray, float]:
-    """(W (n_classes, hidden), b (n_classes,), C): the dev-best logistic regression on standardised features,
-    as logits on the raw features (softmax over W x + b gives its class probabilities)."""
-    from sklearn.linear_model import LogisticRegression
+def _fit(spec, x_train: np.ndarray, y_train: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray,
+         balanced: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    """(W (classes, hidden), b (classes,), C): the dev-best logistic regression on standardised features (the
+    reference probe's fit, `baselines.logistic_on_dev`), as logits on the raw features (softmax over W x + b gives
+    its class probabilities)."""
+    from .baselines import logistic_on_dev
 
     mean, sd = x_train.mean(0), x_train.std(0) + 1e-6
-    z_train, z_dev = (x_train - mean) / sd, (x_dev - mean) / sd
-    best = None
-    for c in C_GRID:
-        clf = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000)
-        clf.fit(z_train, y_train)
-        dev = score(y_dev, clf.predict(z_dev))
-        if best is None or dev > best[0]:
-            best = (dev, c, clf)
-    _, c, clf = best
+    _, c, clf = logistic_on_dev(spec, (x_train - mean) / sd, y_train, (x_dev - mean) / sd, y_dev, balanced)
     coef, intercept = clf.coef_ / sd, clf.intercept_ - (clf.coef_ * (mean / sd)).sum(1)
-    weight, bias = np.zeros((n_classes, x_train.shape[1])), np.full(n_classes, -30.0)  # unseen classes: never
+    weight, bias = np.zeros((spec.num_outputs, x_train.shape[1])), np.full(spec.num_outputs, -30.0)  # unseen: never
     if len(clf.classes_) == 2:   # one score s for class 1: logits (-s/2, +s/2) give sigmoid(s)
         lo, hi = (int(k) for k in clf.classes_)
         weight[lo], weight[hi] = -coef[0] / 2, coef[0] / 2
@@ -75,8 +65,6 @@ def init_heads_from_probe(model, train: dict, dev: dict, pad_id: int, class_weig
     """Set every classification head of `model` to the linear probe of its task (see the module docstring).
     train / dev: {task: Encoded}. Tasks with the same input texts share one feature pass. Returns {task: chosen
     C} (a task with one class in its training examples keeps its random head and is left out)."""
-    from ..analysis.metrics import task_metrics, task_score
-
     memo: list[tuple[batching.Encoded, np.ndarray]] = []
 
     def features(data: batching.Encoded, task: str) -> np.ndarray:
@@ -89,16 +77,10 @@ def init_heads_from_probe(model, train: dict, dev: dict, pad_id: int, class_weig
 
     chosen: dict[str, float] = {}
     for task, data in train.items():
-        spec = data.task
-        if spec.kind != "classification" or len(np.unique(data.labels)) < 2:
+        if data.task.kind != "classification" or len(np.unique(data.labels)) < 2:
             continue
-
-        def score(y, pred, spec=spec):
-            onehot = np.eye(spec.num_outputs)[pred]
-            return task_score(task_metrics("classification", spec.metrics, y, onehot), spec.metrics)
-
-        weight, bias, c = _fit(features(data, task), np.asarray(data.labels), features(dev[task], task),
-                               np.asarray(dev[task].labels), spec.num_outputs, class_weights != "none", score)
+        weight, bias, c = _fit(data.task, features(data, task), np.asarray(data.labels), features(dev[task], task),
+                               np.asarray(dev[task].labels), class_weights != "none")
         head = model.heads[task_key(task)]
         head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))
         head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
