@@ -100,6 +100,21 @@ def main() -> None:
                 rows += _rows("openi", family, OPENI, seed, chosen)
 
 
+def _cached_lumbar_runs(seed: int):
+    """(config, metrics, "<folder> (<commit>)") of every finished run in the training cache on the six lumbar tasks
+    at `seed`, whatever code version made it (rows of earlier runs are read, not trained again)."""
+    import yaml
+
+    from mtlcore.reporting.cache import cache_root
+
+    for folder in sorted(p.parent for p in cache_root().glob("*/config.yaml")):
+        cfg = yaml.safe_load((folder / "config.yaml").read_text())
+        if cfg["tasks"] != LUMBAR or cfg["seed"] != seed or not (folder / "metrics.json").is_file():
+            continue
+        commit = json.loads((folder / "provenance.json").read_text()).get("git_commit")
+        yield cfg, json.loads((folder / "metrics.json").read_text()), f"{folder.name} ({commit})"
+
+
 PAPER_A_CPU = {"encoder": "minilm-l6", "max_train": 600, "max_eval": None, "epochs": 3, "precision": "fp32",
                "lr": 5e-5, "head_lr": 3e-3, "adapter_lr": 3e-3, "class_weights": "balanced"}
 
@@ -108,22 +123,13 @@ def lpft(head_lr: float, families: list[str]) -> None:
     """The probe start at `head_lr` (seed 10, the cpu profile's Paper A recipe and sizes) beside the random start
     of the run at 470d57c (same seed and examples, dev scores from its cached folder); the rule is in the module
     docstring."""
-    import yaml
-
-    from mtlcore.reporting.cache import cache_root
-
     rows = []
-    for folder in sorted(p.parent for p in cache_root().glob("*/config.yaml")):   # the random start, already run
-        cfg = yaml.safe_load((folder / "config.yaml").read_text())
-        if (cfg["tasks"] != LUMBAR or cfg["seed"] != 10 or cfg.get("adapter") or cfg.get("head_init", "random") != "random"
-                or any(cfg.get(k) != v for k, v in PAPER_A_CPU.items() if k != "adapter_lr")  # None without adapters
-                or not (folder / "metrics.json").is_file()):
+    for cfg, m, run in _cached_lumbar_runs(10):   # the random start, already run
+        if (cfg.get("adapter") or cfg.get("head_init", "random") != "random"
+                or any(cfg.get(k) != v for k, v in PAPER_A_CPU.items() if k != "adapter_lr")):  # None without adapters
             continue
-        m = json.loads((folder / "metrics.json").read_text())
-        commit = json.loads((folder / "provenance.json").read_text()).get("git_commit")
         rows += [{"stage": "lpft", "family": cfg["mode"], "seed": 10, "task": t, "dev": 100 * m["tasks"][t]["score"],
-                  "dev_mean": 100 * m["average"], "run": f"{folder.name} ({commit})", **PAPER_A_CPU,
-                  "head_init": "random"} for t in LUMBAR]
+                  "dev_mean": 100 * m["average"], "run": run, **PAPER_A_CPU, "head_init": "random"} for t in LUMBAR]
     _save(rows)
     for family in families:
         rows += _rows("lpft", family, LUMBAR, 10, {**PAPER_A_CPU, "head_lr": head_lr, "head_init": "probe"})
@@ -136,24 +142,15 @@ def lpft(head_lr: float, families: list[str]) -> None:
 def collect() -> None:
     """Recipe-stage rows from run folders in the cache made by an earlier code version of the training path (the
     same computation: only a warning and the gradient diagnostics changed), so they are not trained twice."""
-    import yaml
-
-    from mtlcore.reporting.cache import cache_root
-
     rows = []
-    for cfg_path in sorted(cache_root().glob("*/config.yaml")):
-        cfg, folder = yaml.safe_load(cfg_path.read_text()), cfg_path.parent
-        if not (folder / "metrics.json").is_file() or cfg["tasks"] != LUMBAR or cfg["seed"] != 100 or cfg["mode"] != "mtl":
-            continue
+    for cfg, m, run in _cached_lumbar_runs(100):
         train = {k: cfg[k] for k in BASE}
-        if any(train[k] != BASE[k] for k in ("encoder", "max_eval", "epochs", "precision")):
+        if cfg["mode"] != "mtl" or any(train[k] != BASE[k] for k in ("encoder", "max_eval", "epochs", "precision")):
             continue
-        m = json.loads((folder / "metrics.json").read_text())
-        commit = json.loads((folder / "provenance.json").read_text()).get("git_commit")
         rows += [{"stage": "recipe", "family": "mtl", "seed": 100, "task": t, "dev": 100 * m["tasks"][t]["score"],
                   "dev_mean": 100 * m["average"], "epoch_dev": json.dumps([round(100 * h["average"], 2)
                                                                              for h in m["history"]]),
-                  "seconds": None, "run": f"{folder.name} ({commit})", **train} for t in LUMBAR]
+                  "seconds": None, "run": run, **train} for t in LUMBAR]
     _save(rows)
     print(pd.DataFrame(rows).groupby(["lr", "head_lr", "class_weights"]).dev_mean.first())
 
