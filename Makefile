@@ -27,9 +27,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-test: install  ## unit tests + every notebook at its smallest parameters (nbval-lax), two pytest workers
+test: install  ## unit tests + every notebook at its smallest parameters (nbval-lax)
 	$(PY) -m jupytext --sync notebooks/*.py $(wildcard notebooks/*/*.py) >/dev/null
-	$(PY) -m pytest -q -n 2 --dist loadscope tests --nbval-lax notebooks -p no:cacheprovider
+	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider
 
 reproduce: install  ## run every notebook at PROFILE (default cpu) into results/$(PROFILE)/; JOBS=2 runs two at a time
 	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --jobs $(JOBS)
