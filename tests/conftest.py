@@ -1,6 +1,8 @@
 """Shared fixtures: a tiny synthetic task family that the tiny random BERT learns in seconds."""
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,24 @@ def _register(name: str, flip: bool) -> None:
 
 _register("test/words", False)
 _register("test/flipped", True)
+
+
+@pytest.fixture
+def cli_main(capsys):
+    """`python -m mtlcore ARGS` run in this process: a CompletedProcess with the exit code, stdout and stderr. For
+    checks of what the command says and leaves behind (a new interpreter costs ~5 s of imports a call); the tests
+    where the process itself is the point (kills, resource limits, torchrun, a fresh interpreter) keep subprocesses."""
+    from mtlcore.__main__ import main
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        try:
+            rc = main(list(args))
+        except SystemExit as e:   # argparse's usage errors
+            rc = e.code
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(args, rc, captured.out, captured.err)
+
+    return run
 
 
 @pytest.fixture

@@ -188,9 +188,9 @@ def test_a_run_killed_mid_write_is_left_unfinished_and_resumes_to_the_same_numbe
     (["--weighting", "fixed", "--task-weights", '{"glue/rte": 0}'], "task_weights must not all be zero"),
     (["--weighting", "fixed"], "weighting 'fixed' needs task_weights"),
 ])
-def test_bad_flags_fail_before_any_folder(tmp_path, args, message):
+def test_bad_flags_fail_before_any_folder(tmp_path, cli_main, args, message):
     out = tmp_path / "run"
-    r = cli(*SMALL, *args, "--out", str(out))
+    r = cli_main("train", *SMALL, *args, "--out", str(out))
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
     assert_nothing_written(out)
@@ -201,11 +201,11 @@ def test_bad_task_weights_json_is_a_usage_error(tmp_path):
     assert r.returncode == 2 and "--task-weights: not valid JSON" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_out_that_is_a_file_or_under_a_file(tmp_path):
+def test_out_that_is_a_file_or_under_a_file(tmp_path, cli_main):
     f = tmp_path / "afile"
     f.write_text("x")
     for out, message in ((f, "is a file, not a folder"), (f / "run", "is a file, not a folder")):
-        r = cli(*SMALL, "--out", str(out))
+        r = cli_main("train", *SMALL, "--out", str(out))
         assert r.returncode == 2 and message in r.stderr, r.stderr
     assert f.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 

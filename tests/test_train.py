@@ -1,6 +1,4 @@
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -59,23 +57,23 @@ def test_resume_after_interruption_gives_the_uninterrupted_numbers(tiny_cfg, tmp
     (["--tasks", "glue/rte", "--max-train", "0"], "max_train must be a positive integer"),
     (["--tasks", "glue/rte", "--encoder", "nobody/nothing"], "cannot load encoder"),
 ])
-def test_cli_bad_input_exits_nonzero_without_a_run_folder(tmp_path, args, message):
+def test_cli_bad_input_exits_nonzero_without_a_run_folder(tmp_path, cli_main, args, message):
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", *args, "--out", str(out)], capture_output=True, text=True)
+    r = cli_main("train", *args, "--out", str(out))
     assert r.returncode == 2 and message in r.stderr
     assert not out.exists() and not (tmp_path / "run.partial").exists()
 
 
-def test_cli_config_file_unknown_field(tmp_path):
+def test_cli_config_file_unknown_field(tmp_path, cli_main):
     cfgfile = tmp_path / "run.yaml"
     cfgfile.write_text("tasks: [glue/rte]\nepochz: 3\n")
-    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", "--config", str(cfgfile), "--out", str(tmp_path / "r")],
-                       capture_output=True, text=True)
+    r = cli_main("train", "--config", str(cfgfile), "--out", str(tmp_path / "r"))
     assert r.returncode == 2 and "run.yaml: unknown field(s) ['epochz']" in r.stderr
 
 
-def test_cli_tasks_lists_every_task():
-    r = subprocess.run([sys.executable, "-m", "mtlcore", "tasks"], capture_output=True, text=True, check=True)
+def test_cli_tasks_lists_every_task(cli_main):
+    r = cli_main("tasks")
+    assert r.returncode == 0, r.stderr
     for name, size in [("glue/cola", "8551"), ("senteval/subj", "9000"), ("glue/qnli", "4916")]:
         line = next(l for l in r.stdout.splitlines() if l.strip().startswith(name))
         assert size in line
