@@ -150,9 +150,10 @@ def test_overwrite_with_a_bad_flag_or_a_crash_keeps_the_old_run(tiny_cfg, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-def test_a_run_killed_mid_write_is_left_unfinished_and_resumes_to_the_same_numbers(tmp_path):
+def test_a_run_killed_mid_write_is_left_unfinished_and_resumes_to_the_same_numbers(tmp_path, cli_main):
+    """The killed run is a process of its own; the uninterrupted run and the resume run in this one."""
     args = [*SMALL, "--epochs", "3", "--seed", "5"]
-    full = cli(*args, "--out", str(tmp_path / "full"))
+    full = cli_main("train", *args, "--out", str(tmp_path / "full"))
     assert full.returncode == 0, full.stderr
     out = tmp_path / "cut"
     proc = popen(*args, "--out", str(out))
@@ -164,7 +165,7 @@ def test_a_run_killed_mid_write_is_left_unfinished_and_resumes_to_the_same_numbe
     proc.wait()
     assert not out.exists() and Path(f"{out}.partial/config.yaml").is_file()  # unfinished, and says so by name
     assert not Path(f"{out}.partial/metrics.json").exists()
-    r = cli(*args, "--out", str(out), "--resume")  # the dead process's lock does not block
+    r = cli_main("train", *args, "--out", str(out), "--resume")  # the dead process's lock does not block
     assert r.returncode == 0, r.stderr
     a, b = assert_complete(tmp_path / "full"), assert_complete(out, seed=5)
     assert a == b

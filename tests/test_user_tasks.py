@@ -412,9 +412,10 @@ def test_one_number_spelled_two_ways_is_not_two_classes(tmp_path):
         load_task_file(path)
 
 
-def test_a_user_task_checkpoint_loads_in_a_fresh_process(tmp_path):
+def test_a_user_task_checkpoint_loads_in_a_fresh_process(tmp_path, cli_main):
     """A fresh process loading a checkpoint of users' tasks registers the task file its run used; without that
-    file, the error names it (not a bare UnknownTaskError)."""
+    file, the error names it (not a bare UnknownTaskError). (The training runs in this process; the loads are the
+    fresh processes.)"""
     import shutil
     import subprocess
     import sys
@@ -422,9 +423,8 @@ def test_a_user_task_checkpoint_loads_in_a_fresh_process(tmp_path):
     root = Path(__file__).resolve().parents[1] / "examples"
     shutil.copy(root / "radiology_tasks.yaml", tmp_path)
     shutil.copy(root / "radiology_reports.csv", tmp_path)
-    r = subprocess.run([sys.executable, "-m", "mtlcore", "train", "--tasks", str(tmp_path / "radiology_tasks.yaml"),
-                        "--encoder", "tiny-bert", "--epochs", "1", "--no-progress", "--save-checkpoint",
-                        "--out", str(tmp_path / "run")], capture_output=True, text=True)
+    r = cli_main("train", "--tasks", str(tmp_path / "radiology_tasks.yaml"), "--encoder", "tiny-bert", "--epochs", "1",
+                 "--no-progress", "--save-checkpoint", "--out", str(tmp_path / "run"))
     assert r.returncode == 0, r.stderr
     load = ("from mtlcore.training.models import MultiTaskModel\nfrom mtlcore.training.runs import run_checkpoint\n"
             f"m = MultiTaskModel.load(run_checkpoint({str(tmp_path / 'run')!r}))\nprint(sorted(m.tasks))\n")
