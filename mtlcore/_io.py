@@ -127,10 +127,17 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
     return _atomic(Path(path), write)
 
 
-def atomic_save_figure(fig, stem: str | Path) -> list[Path]:
+class SavedFiles(list):
+    """The paths written (a list); shown in a notebook as their file names, not as machine-specific paths."""
+
+    def __repr__(self) -> str:
+        return "saved " + ", ".join(Path(p).name for p in self)
+
+
+def atomic_save_figure(fig, stem: str | Path) -> SavedFiles:
     """Save a matplotlib figure as `<stem>.png` and `<stem>.pdf`, each atomically."""
     stem = Path(stem)
-    out = []
+    out = SavedFiles()
     for ext in ("png", "pdf"):
         out.append(_atomic(stem.with_suffix(f".{ext}"),
                            lambda p, ext=ext: fig.savefig(p, format=ext, dpi=150, bbox_inches="tight")))

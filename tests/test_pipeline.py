@@ -32,7 +32,16 @@ def test_profile_schema_is_strict_and_validates_train_fields(tmp_path):
 
 
 def test_pipeline_reports_a_failing_notebook_runs_the_rest_and_skips_up_to_date(tmp_path, capsys):
-    good = _notebook(tmp_path / "good.py", "print('value is', value)\n")
+    """... and an executed notebook keeps its figures inline (the Makefile's MPLBACKEND=Agg does not reach the
+    kernel), with save_figure's value shown as file names, not the machine's paths."""
+    good = _notebook(tmp_path / "good.py", f"""\
+        import matplotlib.pyplot as plt
+        from mtlcore import save_figure
+        print('value is', value)
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [value, 1])
+        save_figure(fig, {str(tmp_path / "fig")!r})
+        """)
     bad = _notebook(tmp_path / "bad.py", "raise ValueError(f'bad parameter value={value}')\n")
     profile = tmp_path / "p.yaml"
     profile.write_text("name: p\nnotebooks:\n  good: {value: 2}\n  bad: {value: -1}\n")
@@ -44,6 +53,10 @@ def test_pipeline_reports_a_failing_notebook_runs_the_rest_and_skips_up_to_date(
     assert summary["failed"] == ["bad"] and status["good"]["status"] == "ok"
     assert "bad parameter value=-1" in status["bad"]["error"]
     assert (results / "bad.ipynb").is_file() and "value is 2" in (results / "logs/good.log").read_text()
+    outputs = [o for c in json.loads((results / "good.ipynb").read_text())["cells"] for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    shown = ["".join(o["data"]["text/plain"]) for o in outputs if o["output_type"] == "execute_result"]
+    assert shown == ["saved fig.png, fig.pdf"] and (tmp_path / "fig.pdf").is_file()
     assert "not run" in (results / "report.html").read_text()
     rc = pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results)])
     assert rc == 0
@@ -76,7 +89,9 @@ def test_claims_and_report_list_every_item(tmp_path, monkeypatch):
     assert verdict({"a": True, "b": False}) == "partly"
     assert verdict({"a": False}) == "not reproduced"
     monkeypatch.setenv("MTLCORE_NOTEBOOK", "wu2020/b_f2_toy")
-    record_claim(tmp_path, "B-F2", "paper says", "we saw", {"x": True}, ["wu2020/fig.png"])
+    claim = record_claim(tmp_path, "B-F2", "paper says", "we saw", {"x": True}, ["wu2020/fig.png"])
+    assert repr(claim) == "B-F2: reproduced -> claims/B-F2.json"   # a notebook shows one line, not the dict
+    assert claim == json.loads((tmp_path / "claims/B-F2.json").read_text())
     (tmp_path / "wu2020").mkdir()
     (tmp_path / "wu2020/fig.png").write_bytes(b"png")
     update_summary(tmp_path, [{"notebook": "wu2020/b_f2_toy", "status": "ok", "seconds": 1.0, "error": ""}],

@@ -26,8 +26,16 @@ def _verdict(checks: dict[str, bool]) -> str:
     return "reproduced" if passed == len(checks) else "partly" if passed else "not reproduced"
 
 
+class Claim(dict):
+    """A recorded claim (the dict written to claims/<item>.json), shown in a notebook as its verdict line."""
+
+    def __repr__(self) -> str:
+        reason = f" ({self['reason']})" if self.get("reason") else ""
+        return f"{self['item']}: {self['verdict']}{reason} -> claims/{self['item']}.json"
+
+
 def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, checks: dict[str, bool] | None = None,
-                 artefacts: list[str] | None = None, verdict=None) -> dict:
+                 artefacts: list[str] | None = None, verdict=None) -> Claim:
     """Write `<results_dir>/claims/<item>.json`: the paper's claim, what we measured, the checks and the verdict.
 
     verdict: a `mtlcore.reporting.verdicts.Verdict` (the PAPERS.md criterion); else the verdict follows `checks`."""
@@ -48,7 +56,7 @@ def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, chec
              "artefacts": artefacts or [], "notebook": os.environ.get("MTLCORE_NOTEBOOK"),
              "provenance": {"git_commit": git_commit(), "packages": package_versions()}}
     atomic_write_json(repo_path(results_dir) / "claims" / f"{item}.json", entry)
-    return entry
+    return Claim(entry)
 
 
 verdict = _verdict  # the plain-checks rule, kept under its old name

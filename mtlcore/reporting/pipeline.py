@@ -130,7 +130,7 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         import nbformat
 
         watch = nbformat.v4.new_code_cell("# pipeline: log every data file this notebook reads (its cache stamp)\n"
-                                          "from mtlcore.reporting.reads import watch_reads\nwatch_reads()")
+                                          "from mtlcore.reporting.reads import watch_reads\nwatch_reads();")
         watch.metadata["tags"] = ["mtlcore-pipeline"]
         nb.cells.insert(0, watch)
         _write(nb, out)
@@ -142,7 +142,7 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         reads = stamp.with_suffix(".reads")
         reads.parent.mkdir(parents=True, exist_ok=True)
         reads.write_text("")
-        env = {"MTLCORE_READ_LOG": str(reads), "MTLCORE_NOTEBOOK": name,
+        env = {"MTLCORE_READ_LOG": str(reads), "MTLCORE_NOTEBOOK": name, "MPLBACKEND": INLINE_BACKEND,
                **(PORTABLE_ENV if name in PORTABLE_NUMERICS else {})}
         saved_env = {k: os.environ.get(k) for k in env}
         os.environ.update(env)  # inherited by the kernel
@@ -164,6 +164,11 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         lines = str(e).strip().splitlines()
         return {**row, "status": "failed", "seconds": round(time.perf_counter() - t0, 1),
                 "error": f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]}
+
+
+# The kernel's figures go into the executed notebook (the Makefile's MPLBACKEND=Agg, meant for scripts, would
+# reach the kernel and leave every figure cell without its image).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 def _print_row(i: int, n: int, row: dict) -> None:
