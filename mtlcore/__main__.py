@@ -38,27 +38,51 @@ def _json_mapping(text: str) -> dict:
     return value
 
 
+def field_help(cls: type = TrainConfig) -> dict[str, str]:
+    """{field: its comment in the class's source} (the one place a field is documented), with its default."""
+    import inspect
+
+    comments = dict(re.findall(r"^\s+(\w+): [^#\n]*#\s*(.+)$", inspect.getsource(cls), flags=re.MULTILINE))
+    out = {}
+    for f in dataclasses.fields(cls):
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default   # type: ignore[misc]
+        shown = "none" if default is None else ",".join(default) if isinstance(default, list) else default
+        out[f.name] = f"{comments.get(f.name, '')} (default: {shown})".lstrip().replace("%", "%%")
+    return out
+
+
+_FORMAT = {"task_weights": 'JSON, e.g. {"glue/rte": 2}:'}
+_METAVAR = {"int": "N", "float": "X", "str": "TEXT"}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mtlcore", description="multi-task learning companion")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("tasks", help="list every registered task with its split sizes")
-    t = sub.add_parser("train", help="train STL or MTL models (fields of TrainConfig)")
+    t = sub.add_parser("train", help="train STL or MTL models (fields of TrainConfig)",
+                       description="Train one multi-task model (--mode mtl) or one model per task (--mode stl) into "
+                       "a run folder. Every TrainConfig field is a flag (dashes or underscores: --max-train or "
+                       "--max_train); --config reads them from YAML and flags override it. Defaults are the "
+                       "TrainConfig defaults; the choices of a field are checked with its error message.",
+                       epilog="example: python -m mtlcore train --tasks radiology/lumbar/disc_bulge --head-lr 1e-3 "
+                       "--class-weights balanced --out runs/x")
     t.add_argument("--config", help="YAML file with TrainConfig fields")
-    t.add_argument("--out", required=True, help="run folder to create")
+    t.add_argument("--out", required=True, help="run folder to create (built in <out>.partial/, renamed when done)")
     t.add_argument("--resume", action="store_true", help="continue <out>.partial from its last epoch")
     t.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    helps = field_help()
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
+        text = f"{_FORMAT[f.name]} {helps[f.name]}" if f.name in _FORMAT else helps[f.name]
         if f.name in _BOOL:
-            t.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+            t.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
         elif f.name == "task_weights":
-            t.add_argument(flag, dest=f.name, type=_json_mapping, default=None,
-                           help='JSON, e.g. {"glue/rte": 2} (with --weighting fixed)')
+            t.add_argument(flag, dest=f.name, type=_json_mapping, default=None, help=text, metavar="JSON")
         elif f.name == "tasks":
-            t.add_argument(flag, dest=f.name, default=None, help="comma-separated task names")
+            t.add_argument(flag, dest=f.name, default=None, help=text, metavar="T1,T2")
         else:  # annotations are strings here (postponed evaluation): "int | None", "float", "str"
             kind = int if str(f.type).startswith("int") else float if str(f.type).startswith("float") else str
-            t.add_argument(flag, dest=f.name, type=kind, default=None)
+            t.add_argument(flag, dest=f.name, type=kind, default=None, help=text, metavar=_METAVAR[kind.__name__])
     return p
 
 
@@ -67,9 +91,13 @@ _NEGATIVE = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|nan)$", re.I
 
 def _join_negative_values(argv: list[str]) -> list[str]:
     """`--lr -1e-3` -> `--lr=-1e-3`: argparse reads a token like -1e-3 as a flag, so a negative value would be
-    reported as a missing argument instead of reaching the config check that names what is wrong with it."""
+    reported as a missing argument instead of reaching the config check that names what is wrong with it. Flags
+    spelled with underscores (`--max_train`, the field's own name) become the dashed flag."""
     out: list[str] = []
     for token in argv:
+        if token.startswith("--") and "_" in token.split("=", 1)[0]:
+            name, *value = token.split("=", 1)
+            token = "=".join([name.replace("_", "-"), *value])
         if out and out[-1].startswith("--") and "=" not in out[-1] and _NEGATIVE.match(token):
             out[-1] = f"{out[-1]}={token}"
         else:

@@ -71,6 +71,34 @@ def test_cli_config_file_unknown_field(tmp_path, cli_main):
     assert r.returncode == 2 and "run.yaml: unknown field(s) ['epochz']" in r.stderr
 
 
+def test_cli_help_explains_every_flag_with_its_default(cli_main):
+    """`train --help` documents every TrainConfig field from its comment in the class, with its default."""
+    import dataclasses
+    import re
+
+    from mtlcore import TrainConfig
+    from mtlcore.__main__ import field_help
+
+    helps = field_help()
+    assert set(helps) == {f.name for f in dataclasses.fields(TrainConfig)}
+    undocumented = [name for name, text in helps.items() if text.startswith("(default")]
+    assert undocumented == []
+    assert helps["batch_size"] == "the global batch: split over the processes of a torchrun job (default: 16)"
+    assert helps["mode"] == "mtl | stl (default: mtl)" and helps["max_train"].endswith("(default: none)")
+    r = cli_main("train", "--help")
+    assert r.returncode == 0
+    text = re.sub(r"\s+", " ", r.stdout)
+    assert "--head-lr X the task heads' learning rate" in text and "(default: 0.1)" in text
+
+
+def test_cli_accepts_the_field_names_as_flags(cli_main, tmp_path):
+    """--max_train (the field's own spelling) is --max-train; a bad value is still named by its field."""
+    r = cli_main("train", "--tasks", "glue/rte", "--max_train", "0", "--out", str(tmp_path / "r"))
+    assert r.returncode == 2 and "max_train must be a positive integer" in r.stderr, r.stderr
+    r = cli_main("train", "--tasks", "glue/rte", "--max_train=0", "--out", str(tmp_path / "r"))
+    assert r.returncode == 2 and "max_train must be a positive integer" in r.stderr, r.stderr
+
+
 def test_cli_tasks_lists_every_task(cli_main):
     r = cli_main("tasks")
     assert r.returncode == 0, r.stderr

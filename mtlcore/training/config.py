@@ -133,29 +133,29 @@ class TrainConfig(YamlConfig):
     (temperature 1, every batch once per epoch), `uniform`, or `temperature`.
     """
 
-    tasks: list[str] = field(default_factory=lambda: ["glue/rte", "glue/mrpc"])  # names, or task-file YAMLs
+    tasks: list[str] = field(default_factory=lambda: ["glue/rte", "glue/mrpc"])  # names (`mtlcore tasks`) or task files
     task_files: list[str] = field(default_factory=list)  # users' task files (registered when the config is built)
     mode: str = "mtl"                 # mtl | stl
-    encoder: str = "minilm-l6"
+    encoder: str = "minilm-l6"        # minilm-l6 (bundled), tiny-bert (random), a Hugging Face name or a folder
     pooling: str = "mean"             # cls | mean
-    max_train: int | None = None
-    max_eval: int | None = None
-    max_length: int = 128             # tokens
+    max_train: int | None = None      # training examples per task: a seeded subset (None: all)
+    max_eval: int | None = None       # dev and test examples per task (None: all)
+    max_length: int = 128             # tokens per text; longer texts are cut
     batch_size: int = 16              # the global batch: split over the processes of a torchrun job
     grad_accumulation: int = 1        # batches whose gradients are summed into one optimiser step
-    eval_batch_size: int = 64
-    epochs: int = 3
+    eval_batch_size: int = 64         # examples per evaluation batch
+    epochs: int = 3                   # passes over the training examples; the best epoch on dev is kept
     lr: float = 5e-5                  # the encoder's learning rate
     head_lr: float | None = None      # the task heads' learning rate (None: lr); fresh heads need far more than lr
     adapter_lr: float | None = None   # adapters and the LayerNorms they train (None: lr; unused without adapter)
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    grad_clip: float = 1.0
-    dropout: float = 0.1
+    weight_decay: float = 0.01        # AdamW weight decay
+    warmup_ratio: float = 0.1         # share of the steps with a linear lr warm-up (then linear decay to 0)
+    grad_clip: float = 1.0            # gradient norm clipping (0: off)
+    dropout: float = 0.1              # dropout before each head
     sampling: str = "proportional"    # proportional | uniform | temperature
-    temperature: float = 2.0
-    weighting: str = "equal"          # see mtlcore.training.weighting.WEIGHTINGS
-    task_weights: dict[str, float] | None = None
+    temperature: float = 2.0          # T of sampling temperature: task i drawn with p ~ n_i^(1/T)
+    weighting: str = "equal"          # how task losses are summed: equal | fixed (by task_weights)
+    task_weights: dict[str, float] | None = None  # {task: weight} for weighting fixed
     freeze_encoder: bool = False      # train only heads (+ alignment R_i): Alg. 1's schedule
     alignment: bool = False           # per-task covariance alignment R_i (Wu et al. 2020, Alg. 1)
     alignment_lr: float | None = None # learning rate of the R_i (None: head_lr, else lr)
@@ -166,10 +166,10 @@ class TrainConfig(YamlConfig):
     shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
     adapter: str | None = None        # "bottleneck": frozen encoder + Houlsby adapters (mtlcore.training.adapters)
     adapter_size: int = 64            # adapter bottleneck width
-    seed: int = 0
-    device: str = "auto"
-    save_checkpoint: bool = True
-    progress: bool = True
+    seed: int = 0                     # same seed, same numbers (data subsets, init, batches, dropout)
+    device: str = "auto"              # auto | cpu | cuda | cuda:N | mps
+    save_checkpoint: bool = True      # keep the dev-selected model in <out>/checkpoint
+    progress: bool = True             # progress bars and a dev-score line per epoch on stderr
 
     def __post_init__(self) -> None:
         if isinstance(self.tasks, str):
