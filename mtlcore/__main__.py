@@ -1,9 +1,10 @@
-"""Command line: `python -m mtlcore tasks` and `python -m mtlcore train ...`.
+"""Command line: `python -m mtlcore tasks`, `python -m mtlcore train ...` and `python -m mtlcore predict ...`.
 
     python -m mtlcore tasks
     python -m mtlcore train --tasks glue/rte,glue/mrpc --mode mtl --max-train 200 --epochs 1 --seed 1 --out runs/a
     python -m mtlcore train --config run.yaml --out runs/b      # same fields as TrainConfig; flags override
     torchrun --standalone --nproc_per_node 2 -m mtlcore train --tasks glue/rte,glue/mrpc --device cpu --out runs/c
+    python -m mtlcore predict --run runs/a --input texts.csv --out predictions.csv
 
 Exit codes: 0 done; 2 bad input (config, flags, data, encoder, --out), nothing written; 1 the run
 failed after it started (divergence, another process writing the same --out, an interruption):
@@ -16,6 +17,7 @@ import dataclasses
 import json
 import re
 import sys
+from pathlib import Path
 
 from .training import distributed
 from ._io import LockedError, WriteError, disk_error
@@ -66,6 +68,17 @@ def _parser() -> argparse.ArgumentParser:
                        "TrainConfig defaults; the choices of a field are checked with its error message.",
                        epilog="example: python -m mtlcore train --tasks radiology/lumbar/disc_bulge --head-lr 1e-3 "
                        "--class-weights balanced --out runs/x")
+    pr = sub.add_parser("predict", help="predict with a trained run on new texts (CSV or JSONL in and out)",
+                        description="Each task of the run predicts every row of --input: the class name and the "
+                        "class probabilities (classification), 0/1 and a probability per label (multi-label) or "
+                        "the score (regression), added to the input's columns. See mtlcore.training.predict.")
+    pr.add_argument("--run", required=True, help="a run folder made by `train` (with its checkpoint)")
+    pr.add_argument("--input", required=True, help="CSV or JSONL file of texts; - reads standard input")
+    pr.add_argument("--out", required=True, help="CSV, or JSONL for a .jsonl name; - prints CSV")
+    pr.add_argument("--text-column", help="the column holding the text (default: each task's own text columns)")
+    pr.add_argument("--tasks", help="comma-separated subset of the run's tasks (default: all)")
+    pr.add_argument("--batch-size", type=int, default=64, metavar="N", help="texts per batch (default: 64)")
+    pr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
     t.add_argument("--config", help="YAML file with TrainConfig fields")
     t.add_argument("--out", required=True, help="run folder to create (built in <out>.partial/, renamed when done)")
     t.add_argument("--resume", action="store_true", help="continue <out>.partial from its last epoch")
@@ -119,6 +132,23 @@ def _unused_flags(cfg: TrainConfig, flags: dict) -> list[str]:
             if name in flags and flags[name] != getattr(TrainConfig(tasks=cfg.tasks), name)]
 
 
+def _predict(args) -> int:
+    from .training.predict import predict_run, read_input, write_predictions
+
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be a positive integer, got {args.batch_size}")
+    if args.out != "-" and Path(args.out).is_dir():
+        raise ConfigError(f"--out {args.out} is a folder; name the output file")
+    frame, name, first_line = read_input(args.input)
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    result = predict_run(args.run, frame, name, first_line, tasks, args.text_column, args.batch_size, args.progress)
+    write_predictions(result, args.out)
+    if args.out != "-":
+        print(f"{len(result)} rows, {len(result.columns) - len(frame.columns)} prediction columns -> {args.out}",
+              file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .training.runs import RunFolderError
     from .training.trainer import DivergenceError, UndefinedScoreError
@@ -133,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             with pd.option_context("display.width", 200, "display.max_colwidth", 80):
                 print(task_table().to_string(index=False))
             return 0
+        if args.command == "predict":
+            return _predict(args)
         from .training.runs import train
 
         base = TrainConfig.from_yaml(args.config).to_dict() if args.config else {}
@@ -155,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({**summary, "out": str(result.folder)}, indent=2))
         return 0
     except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
+        # (PredictInputError is a ValueError)
         print(f"error: {e}", file=sys.stderr)
         return 2
     except (DivergenceError, UndefinedScoreError, RunFolderError, LockedError, distributed.RankError) as e:
@@ -164,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         err = e if isinstance(e, WriteError) else disk_error(e, getattr(e, "filename", None) or f"{args.out}.partial/")
         if err is None:
             raise
-        print(f"error: {err.strerror}; the unfinished run is kept in {args.out}.partial/", file=sys.stderr)
+        kept = "" if args.command == "predict" else f"; the unfinished run is kept in {args.out}.partial/"
+        print(f"error: {err.strerror}{kept}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the unfinished run is kept in <out>.partial/ (continue it with --resume)", file=sys.stderr)

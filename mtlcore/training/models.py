@@ -128,7 +128,7 @@ class MultiTaskModel(nn.Module):
 
     @torch.no_grad()
     def predict(self, tokenizer, texts: Sequence[str | tuple[str, ...]], tasks: Sequence[str] | None = None,
-                batch_size: int = 64, max_length: int = 128) -> dict[str, np.ndarray]:
+                batch_size: int = 64, max_length: int = 128, progress: bool = False) -> dict[str, np.ndarray]:
         """Raw head outputs for `texts` (strings or sentence pairs), every task from one encoder pass per batch.
 
         Returns {task: array}: (n, C) logits for classification, (n,) scores for regression, (n, L) logits for
@@ -137,8 +137,12 @@ class MultiTaskModel(nn.Module):
         was = self.training
         self.eval()
         out: dict[str, np.ndarray] = {}
+        from tqdm.auto import tqdm
+
         try:
-            for idx, batch in self._batches(tokenizer, texts, batch_size, max_length, "predict"):
+            batches = self._batches(tokenizer, texts, batch_size, max_length, "predict")
+            for idx, batch in tqdm(batches, total=-(-len(texts) // batch_size), desc="predict", disable=not progress,
+                                   leave=False):
                 logits = self.forward_tasks(tasks, **batch) if self.alignment is None else {
                     t: self(task=t, **batch).logits for t in tasks}
                 for t, v in logits.items():
@@ -230,7 +234,14 @@ class MultiTaskModel(nn.Module):
                 raise FileNotFoundError(f"checkpoint {folder}: missing {part}")
         meta = json.loads((folder / "model.json").read_text())
         _register_run_task_files(folder, meta["tasks"])
-        encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True)
+        from transformers import AutoConfig
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()   # as in load_encoder: no load report for the pooler we leave out
+        hf_logging.disable_progress_bar()
+        config = AutoConfig.from_pretrained(folder / "encoder", local_files_only=True)
+        extra = {"add_pooling_layer": False} if config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
+        encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True, **extra)
         model = cls(encoder, meta["tasks"], meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
         if meta.get("adapter_size"):
             from .adapters import add_adapters

@@ -1,0 +1,94 @@
+"""`python -m mtlcore predict`: a trained run's predictions on new texts, and its errors."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """An MTL and an STL run on the users' example task file (three tasks: 2 and 3 classes, 2 labels)."""
+    from mtlcore import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("predict")
+    shutil.copy(EXAMPLES / "radiology_tasks.yaml", root)
+    shutil.copy(EXAMPLES / "radiology_reports.csv", root)
+    base = TrainConfig(tasks=[str(root / "radiology_tasks.yaml")], encoder="tiny-bert", epochs=1, progress=False,
+                       device="cpu", seed=1)
+    train(base, out=root / "mtl")
+    train(base.replace(mode="stl", tasks=["cxr/effusion", "cxr/findings"], task_files=base.task_files),
+          out=root / "stl")
+    return root
+
+
+def _texts(root: Path, n: int = 7) -> pd.DataFrame:
+    return pd.read_csv(root / "radiology_reports.csv", dtype=str).head(n)[["report_id", "findings"]]
+
+
+def test_predict_adds_class_names_and_probabilities_that_match_the_model(runs, tmp_path, cli_main):
+    from mtlcore.training.encoders import load_tokenizer
+    from mtlcore.training.models import MultiTaskModel
+
+    _texts(runs).to_csv(tmp_path / "in.csv", index=False)
+    r = cli_main("predict", "--run", str(runs / "mtl"), "--input", str(tmp_path / "in.csv"),
+                 "--out", str(tmp_path / "out.csv"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"report_id": str})
+    assert list(out.columns[:2]) == ["report_id", "findings"] and len(out) == 7
+    p = out[["cxr/effusion:p(no)", "cxr/effusion:p(yes)"]].to_numpy()
+    assert np.allclose(p.sum(1), 1, atol=1e-9) and set(out["cxr/effusion"]) <= {"no", "yes"}
+    assert set(out["cxr/severity"]) <= {"none", "mild", "severe"}
+    assert set(out["cxr/findings:edema"]) <= {0, 1} and out["cxr/findings:p(edema)"].between(0, 1).all()
+    # the same numbers as the model's own forward pass on the same texts
+    model = MultiTaskModel.load(runs / "mtl" / "checkpoint")
+    raw = model.predict(load_tokenizer(str(runs / "mtl" / "checkpoint" / "encoder")), list(out["findings"]))
+    soft = np.exp(raw["cxr/severity"]) / np.exp(raw["cxr/severity"]).sum(1, keepdims=True)
+    cols = [f"cxr/severity:p({c})" for c in ("none", "mild", "severe")]
+    assert np.allclose(out[cols].to_numpy(), soft, atol=1e-6)
+    assert list(out["cxr/severity"]) == [["none", "mild", "severe"][i] for i in soft.argmax(1)]
+    assert np.array_equal(out["cxr/findings:nodule"], (raw["cxr/findings"][:, 0] > 0).astype(int))
+
+
+def test_predict_jsonl_in_and_out_and_stl_runs_and_a_task_subset(runs, tmp_path, cli_main):
+    frame = _texts(runs).rename(columns={"findings": "note"})
+    (tmp_path / "in.jsonl").write_text(frame.to_json(orient="records", lines=True))
+    r = cli_main("predict", "--run", str(runs / "stl"), "--input", str(tmp_path / "in.jsonl"), "--text-column", "note",
+                 "--tasks", "cxr/findings", "--out", str(tmp_path / "out.jsonl"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(rows) == 7 and rows[0]["report_id"] == frame.report_id[0]
+    assert {k for k in rows[0] if k.startswith("cxr/")} == {"cxr/findings:nodule", "cxr/findings:edema",
+                                                           "cxr/findings:p(nodule)", "cxr/findings:p(edema)"}
+
+
+@pytest.mark.parametrize("rows, args, message", [
+    ("report_id,text\nA,fine\n", [], "in.csv: task cxr/effusion reads column(s) ['findings'], not in the input"),
+    ("report_id,findings\nA,fine\nB,\n", [], "in.csv:3: empty text in column(s) ['findings']"),
+    ("report_id,findings\nA,fine\n", ["--tasks", "cxr/nope"], "--tasks: ['cxr/nope'] not trained in"),
+    ("report_id,findings\n", [], "in.csv: no rows to predict"),
+])
+def test_predict_bad_input_names_the_file_line_or_argument_and_writes_nothing(runs, tmp_path, cli_main, rows, args,
+                                                                              message):
+    (tmp_path / "in.csv").write_text(rows)
+    r = cli_main("predict", "--run", str(runs / "mtl"), "--input", str(tmp_path / "in.csv"),
+                 "--out", str(tmp_path / "out.csv"), "--no-progress", *args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_predict_needs_a_run_with_its_checkpoint(runs, tmp_path, cli_main):
+    (tmp_path / "in.csv").write_text("findings\nfine\n")
+    r = cli_main("predict", "--run", str(tmp_path), "--input", str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.csv"))
+    assert r.returncode == 2 and "not a run folder (no config.yaml)" in r.stderr
+    shutil.copytree(runs / "mtl", tmp_path / "run")
+    shutil.rmtree(tmp_path / "run" / "checkpoint")
+    r = cli_main("predict", "--run", str(tmp_path / "run"), "--input", str(tmp_path / "in.csv"),
+                 "--out", str(tmp_path / "o.csv"))
+    assert r.returncode == 2 and "no checkpoint at" in r.stderr and not (tmp_path / "o.csv").exists()
