@@ -28,6 +28,35 @@ _register("test/words", False)
 _register("test/flipped", True)
 
 
+def _forget_new_tasks(before: set) -> None:
+    from mtlcore.tasks import TASKS, load_task, user
+
+    for name in set(TASKS) - before:
+        TASKS.pop(name)
+        user._ORIGIN.pop(name, None)
+    load_task.cache_clear()
+
+
+@pytest.fixture
+def clean_registry():
+    """Tasks registered during the test (e.g. from a users' task file) are forgotten after it."""
+    from mtlcore.tasks import TASKS
+
+    before = set(TASKS)
+    yield
+    _forget_new_tasks(before)
+
+
+@pytest.fixture(scope="module")
+def clean_registry_module():
+    """`clean_registry` for a module's fixtures."""
+    from mtlcore.tasks import TASKS
+
+    before = set(TASKS)
+    yield
+    _forget_new_tasks(before)
+
+
 @pytest.fixture
 def cli_main(capsys):
     """`python -m mtlcore ARGS` run in this process: a CompletedProcess with the exit code, stdout and stderr. For

@@ -13,7 +13,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, clean_registry_module):
     """An MTL and an STL run on the users' example task file (three tasks: 2 and 3 classes, 2 labels)."""
     from mtlcore import TrainConfig, train
 

@@ -55,14 +55,6 @@ def _splits(spec_path) -> dict[str, dict]:
     return {s.name: s.loader(Path(".")) for s in load_task_file(spec_path)}
 
 
-@pytest.fixture
-def clean_registry():
-    before = set(TASKS)
-    yield
-    for name in set(TASKS) - before:
-        TASKS.pop(name)
-        user._ORIGIN.pop(name, None)
-    load_task.cache_clear()
 
 
 # --- the example ----------------------------------------------------------------------------------------
@@ -412,10 +404,12 @@ def test_one_number_spelled_two_ways_is_not_two_classes(tmp_path):
         load_task_file(path)
 
 
-def test_a_user_task_checkpoint_loads_in_a_fresh_process(tmp_path, cli_main):
-    """A fresh process loading a checkpoint of users' tasks registers the task file its run used; without that
-    file, the error names it (not a bare UnknownTaskError). (The training runs in this process; the loads are the
-    fresh processes.)"""
+def test_a_user_task_checkpoint_loads_in_a_fresh_process_and_after_moving_without_its_task_file(tmp_path, cli_main,
+                                                                                               clean_registry):
+    """A fresh process loading a checkpoint of users' tasks gets its tasks' specs from the checkpoint (classes,
+    kinds, text fields) and their data through the task file its run used; moved away from that file the
+    checkpoint still loads and predicts, and only reading the task's data is an error naming it. (The training
+    runs in this process; the loads are fresh processes.)"""
     import shutil
     import subprocess
     import sys
@@ -426,11 +420,24 @@ def test_a_user_task_checkpoint_loads_in_a_fresh_process(tmp_path, cli_main):
     r = cli_main("train", "--tasks", str(tmp_path / "radiology_tasks.yaml"), "--encoder", "tiny-bert", "--epochs", "1",
                  "--no-progress", "--save-checkpoint", "--out", str(tmp_path / "run"))
     assert r.returncode == 0, r.stderr
-    load = ("from mtlcore.training.models import MultiTaskModel\nfrom mtlcore.training.runs import run_checkpoint\n"
-            f"m = MultiTaskModel.load(run_checkpoint({str(tmp_path / 'run')!r}))\nprint(sorted(m.tasks))\n")
-    ok = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True)
-    assert ok.returncode == 0 and "cxr/effusion" in ok.stdout, ok.stderr
+    load = ("import sys\nfrom mtlcore.training.models import MultiTaskModel\n"
+            "m = MultiTaskModel.load(sys.argv[1] + '/checkpoint')\n"
+            "print(sorted(m.tasks), m.specs['cxr/severity'].label_names)\n"
+            "try:\n    print('rows', len(m.specs['cxr/effusion'].loader(None)['train'].labels))\n"
+            "except Exception as e:\n    print('no data:', e)\n")
+    ok = subprocess.run([sys.executable, "-c", load, str(tmp_path / "run")], capture_output=True, text=True)
+    assert ok.returncode == 0 and "('none', 'mild', 'severe')" in ok.stdout and "rows 48" in ok.stdout, ok.stderr
+    assert "pooler" not in ok.stderr and "MISSING" not in ok.stderr   # no load report that reads like a failure
+    moved = tmp_path / "elsewhere" / "run"
+    moved.parent.mkdir()
+    shutil.move(tmp_path / "run", moved)
     (tmp_path / "radiology_tasks.yaml").unlink()
-    gone = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True)
-    assert gone.returncode != 0 and "its run used the task file(s)" in gone.stderr
-    assert "radiology_tasks.yaml" in gone.stderr
+    gone = subprocess.run([sys.executable, "-c", load, str(moved)], capture_output=True, text=True)
+    assert gone.returncode == 0 and "('none', 'mild', 'severe')" in gone.stdout, gone.stderr
+    assert "no data: task cxr/effusion: checkpoint" in gone.stdout and "its data is not registered" in gone.stdout
+    (tmp_path / "texts.csv").write_text("findings\nSmall left pleural effusion.\n")
+    pred = subprocess.run([sys.executable, "-m", "mtlcore", "predict", "--run", str(moved), "--input",
+                           str(tmp_path / "texts.csv"), "--out", str(tmp_path / "p.csv"), "--no-progress"],
+                          capture_output=True, text=True)
+    assert pred.returncode == 0, pred.stderr
+    assert "cxr/severity:p(mild)" in (tmp_path / "p.csv").read_text().splitlines()[0]

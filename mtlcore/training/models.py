@@ -212,7 +212,10 @@ class MultiTaskModel(nn.Module):
         torch.save({k: v.detach().cpu() for k, v in self.heads.state_dict().items()}, folder / "heads.pt")
         if self.alignment is not None:
             torch.save({k: v.detach().cpu() for k, v in self.alignment.state_dict().items()}, folder / "alignment.pt")
-        meta = {"tasks": self.tasks, "pooling": self.pooling, "dropout": self.dropout.p,
+        specs = {n: {"kind": sp.kind, "text_fields": list(sp.text_fields), "metrics": list(sp.metrics),
+                     "label_names": list(sp.label_names) if sp.label_names is not None else None,
+                     "description": sp.description, "input_group": sp.input_group} for n, sp in self.specs.items()}
+        meta = {"tasks": self.tasks, "specs": specs, "pooling": self.pooling, "dropout": self.dropout.p,
                 "encoder_name": self.encoder_name, "alignment": self.alignment is not None,
                 "adapter_size": self._adapter_size() if adapted else None}
         (folder / "model.json").write_text(json.dumps(meta, indent=2))
@@ -233,7 +236,7 @@ class MultiTaskModel(nn.Module):
             if not (folder / part).exists():
                 raise FileNotFoundError(f"checkpoint {folder}: missing {part}")
         meta = json.loads((folder / "model.json").read_text())
-        _register_run_task_files(folder, meta["tasks"])
+        tasks = _checkpoint_specs(folder, meta)
         from transformers import AutoConfig
         from transformers.utils import logging as hf_logging
 
@@ -242,7 +245,7 @@ class MultiTaskModel(nn.Module):
         config = AutoConfig.from_pretrained(folder / "encoder", local_files_only=True)
         extra = {"add_pooling_layer": False} if config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
         encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True, **extra)
-        model = cls(encoder, meta["tasks"], meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
+        model = cls(encoder, tasks, meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
         if meta.get("adapter_size"):
             from .adapters import add_adapters
 
@@ -258,6 +261,37 @@ class MultiTaskModel(nn.Module):
 
             add_alignment(model).load_state_dict(torch.load(folder / "alignment.pt", weights_only=True))
         return model
+
+
+def _checkpoint_specs(checkpoint: Path, meta: dict) -> list:
+    """The tasks of a checkpoint: the specs it stores (kind, classes, text fields, metrics: what its heads mean),
+    so it loads anywhere, also without the task file its run read; each spec keeps the registered task's data
+    loader when that task is known here (after registering the run's task files, if they are still there) with
+    the same kind and classes. A checkpoint written before specs were stored needs its tasks registered."""
+    from ..tasks import DataError, TaskSpec, UnknownTaskError
+    from ..tasks.registry import TASKS
+
+    if "specs" not in meta:
+        _register_run_task_files(checkpoint, meta["tasks"])
+        return list(meta["tasks"])
+    try:
+        _register_run_task_files(checkpoint, meta["tasks"])
+    except (OSError, ValueError, UnknownTaskError):   # the task file is gone or changed: the specs suffice
+        pass
+    out = []
+    for name in meta["tasks"]:
+        stored = meta["specs"][name]
+        labels = tuple(stored["label_names"]) if stored["label_names"] is not None else None
+        known = TASKS.get(name)
+        if known is not None and known.kind == stored["kind"] and known.label_names == labels:
+            loader = known.loader
+        else:
+            def loader(root, name=name):
+                raise DataError(f"task {name}: checkpoint {checkpoint} holds its spec but its data is not "
+                                "registered here (register the task file it was trained on, with the same classes)")
+        out.append(TaskSpec(name, stored["kind"], tuple(stored["text_fields"]), tuple(stored["metrics"]), labels,
+                            loader, stored.get("description", ""), input_group=stored.get("input_group")))
+    return out
 
 
 def _register_run_task_files(checkpoint: Path, tasks) -> None:

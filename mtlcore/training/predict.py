@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write_csv, atomic_write_text
+from .._io import atomic_write_csv, atomic_write_text, load_yaml
 from .config import ConfigError, TrainConfig
 from .runs import run_checkpoint
 
@@ -91,19 +91,22 @@ def predict_run(run: str | Path, frame: pd.DataFrame, name: str = "input", first
                 progress: bool = True) -> pd.DataFrame:
     """`frame` with each task's prediction columns added (see the module docstring)."""
     from .models import MultiTaskModel
-    from ..tasks import get_task
     from .encoders import load_tokenizer
 
     run = Path(run)
     if not (run / "config.yaml").is_file():
         raise FileNotFoundError(f"--run {run}: not a run folder (no config.yaml)")
-    cfg = TrainConfig.from_yaml(run / "config.yaml")
-    trained = list(cfg.tasks)
+    # the run's own record, read as it is (building a TrainConfig would register its task files, which a moved
+    # run folder may not have beside it: the checkpoints carry their tasks' specs)
+    saved = load_yaml((run / "config.yaml").read_text(), run / "config.yaml") or {}
+    defaults = TrainConfig.__dataclass_fields__
+    mode, max_length = (saved.get(k, defaults[k].default) for k in ("mode", "max_length"))
+    trained = list(saved.get("tasks") or [])
     chosen = list(tasks) if tasks else trained
     unknown = [t for t in chosen if t not in trained]
     if unknown:
         raise ConfigError(f"--tasks: {unknown} not trained in {run} (its tasks: {trained})")
-    units = [(None, chosen)] if cfg.mode == "mtl" else [(t, [t]) for t in chosen]
+    units = [(None, chosen)] if mode == "mtl" else [(t, [t]) for t in chosen]
     result = frame.copy()
     for sub, names in units:
         checkpoint = run_checkpoint(run, sub)
@@ -113,7 +116,7 @@ def predict_run(run: str | Path, frame: pd.DataFrame, name: str = "input", first
         tokenizer = load_tokenizer(str(checkpoint / "encoder"))
         by_columns: dict[tuple, list[str]] = {}
         for t in names:   # tasks reading the same columns share one encoder pass per batch
-            fields = get_task(t).text_fields
+            fields = model.specs[t].text_fields
             if text_column is not None:
                 if len(fields) != 1:
                     raise ConfigError(f"--text-column: task {t} reads {len(fields)} texts ({list(fields)})")
@@ -121,10 +124,10 @@ def predict_run(run: str | Path, frame: pd.DataFrame, name: str = "input", first
             by_columns.setdefault(tuple(fields), []).append(t)
         for fields, group in by_columns.items():
             texts = _texts(frame, fields, name, first_line, group[0])
-            out = model.predict(tokenizer, texts, group, batch_size=batch_size, max_length=cfg.max_length,
+            out = model.predict(tokenizer, texts, group, batch_size=batch_size, max_length=int(max_length),
                                 progress=progress)
             for t in group:
-                for col, values in _columns(get_task(t), out[t]).items():
+                for col, values in _columns(model.specs[t], out[t]).items():
                     result[col] = values
     return result
 
