@@ -5,6 +5,7 @@
     python -m mtlcore train --config run.yaml --out runs/b      # same fields as TrainConfig; flags override
     torchrun --standalone --nproc_per_node 2 -m mtlcore train --tasks glue/rte,glue/mrpc --device cpu --out runs/c
     python -m mtlcore predict --run runs/a --input texts.csv --out predictions.csv
+    python -m mtlcore evaluate --run runs/a --split test --out runs/a/eval
 
 Exit codes: 0 done; 2 bad input (config, flags, data, encoder, --out), nothing written; 1 the run
 failed after it started (divergence, another process writing the same --out, an interruption):
@@ -79,6 +80,17 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--tasks", help="comma-separated subset of the run's tasks (default: all)")
     pr.add_argument("--batch-size", type=int, default=64, metavar="N", help="texts per batch (default: 64)")
     pr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
+    ev = sub.add_parser("evaluate", help="score a trained run on a labelled split of its tasks",
+                        description="Metrics, confusion matrices and per-example predictions of the run's models on "
+                        "--split of their tasks, written into --out. See mtlcore.training.predict.")
+    ev.add_argument("--run", required=True, help="a run folder made by `train` (with its checkpoint)")
+    ev.add_argument("--tasks", help="comma-separated subset of the run's tasks, or a task file to register first "
+                    "(default: all the run's tasks)")
+    ev.add_argument("--split", default="test", help="train, dev or test (default: test)")
+    ev.add_argument("--max-eval", type=int, metavar="N", help="the first N examples of the split (default: all)")
+    ev.add_argument("--out", required=True, help="folder for metrics.json, confusion and prediction tables")
+    ev.add_argument("--batch-size", type=int, default=64, metavar="N", help="texts per batch (default: 64)")
+    ev.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
     t.add_argument("--config", help="YAML file with TrainConfig fields")
     t.add_argument("--out", required=True, help="run folder to create (built in <out>.partial/, renamed when done)")
     t.add_argument("--resume", action="store_true", help="continue <out>.partial from its last epoch")
@@ -149,6 +161,33 @@ def _predict(args) -> int:
     return 0
 
 
+def _evaluate(args) -> int:
+    from .training.predict import evaluate_run, write_evaluation
+
+    for name in ("batch_size", "max_eval"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    tasks = None
+    if args.tasks and args.tasks.lower().endswith((".yaml", ".yml")):
+        from .tasks.user import register_task_file
+
+        tasks = register_task_file(args.tasks)
+    elif args.tasks:
+        tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    metrics, confusions, examples = evaluate_run(args.run, tasks, args.split, args.max_eval, args.batch_size,
+                                                 args.progress)
+    folder = write_evaluation(args.out, metrics, confusions, examples)
+    import pandas as pd
+
+    table = pd.DataFrame(metrics).T.rename_axis(args.split)
+    table["n"] = table["n"].astype(int)
+    with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
+        print(table[["n", *[c for c in table.columns if c != "n"]]].to_string(na_rep="-"))
+    print(f"-> {folder}/metrics.json, *_confusion.csv, *_predictions.csv", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .training.runs import RunFolderError
     from .training.trainer import DivergenceError, UndefinedScoreError
@@ -165,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "predict":
             return _predict(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
         from .training.runs import train
 
         base = TrainConfig.from_yaml(args.config).to_dict() if args.config else {}

@@ -92,3 +92,30 @@ def test_predict_needs_a_run_with_its_checkpoint(runs, tmp_path, cli_main):
     r = cli_main("predict", "--run", str(tmp_path / "run"), "--input", str(tmp_path / "in.csv"),
                  "--out", str(tmp_path / "o.csv"))
     assert r.returncode == 2 and "no checkpoint at" in r.stderr and not (tmp_path / "o.csv").exists()
+
+
+def test_evaluate_writes_metrics_that_agree_with_its_own_confusion_and_predictions(runs, tmp_path, cli_main):
+    r = cli_main("evaluate", "--run", str(runs / "mtl"), "--split", "dev", "--out", str(tmp_path / "ev"),
+                 "--no-progress")
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert set(metrics) == {"cxr/effusion", "cxr/severity", "cxr/findings"}
+    for task, classes in (("cxr/effusion", ["no", "yes"]), ("cxr/severity", ["none", "mild", "severe"])):
+        key = task.replace("/", "__")
+        cm = pd.read_csv(tmp_path / "ev" / f"{key}_confusion.csv").set_index("gold")
+        pred = pd.read_csv(tmp_path / "ev" / f"{key}_predictions.csv")
+        assert list(cm.columns) == classes and cm.to_numpy().sum() == metrics[task]["n"] == len(pred)
+        assert metrics[task]["accuracy"] == pytest.approx(np.trace(cm.to_numpy()) / len(pred))
+        assert metrics[task]["accuracy"] == pytest.approx((pred["gold"] == pred[task]).mean())
+        assert metrics[task]["score"] == pytest.approx((metrics[task]["accuracy"] + metrics[task]["macro_f1"]) / 2)
+    assert "cxr/effusion" in r.stdout and "accuracy" in r.stdout
+
+
+def test_evaluate_a_task_subset_of_an_stl_run_and_its_errors(runs, tmp_path, cli_main):
+    r = cli_main("evaluate", "--run", str(runs / "stl"), "--tasks", "cxr/findings", "--max-eval", "3",
+                 "--out", str(tmp_path / "ev"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["cxr/findings"]["n"] == 3
+    r = cli_main("evaluate", "--run", str(runs / "stl"), "--split", "val", "--out", str(tmp_path / "e2"))
+    assert r.returncode == 2 and "--split val: task cxr/effusion has the splits ['dev', 'test', 'train']" in r.stderr
+    assert not (tmp_path / "e2").exists()

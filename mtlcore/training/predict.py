@@ -1,7 +1,8 @@
-"""Predictions of a trained run on new texts: `python -m mtlcore predict`.
+"""A trained run used on texts: `python -m mtlcore predict` (new texts) and `evaluate` (a task's labelled split).
 
     python -m mtlcore predict --run runs/x --input reports.csv --out predictions.csv
     python -m mtlcore predict --run runs/x --input notes.jsonl --text-column report --out predictions.jsonl
+    python -m mtlcore evaluate --run runs/x --split test --out runs/x/eval_test
 
 The run folder's `config.yaml` says which tasks it trained and how (MTL: one model in `<run>/checkpoint`; STL:
 one per task in `<run>/stl/<task>/checkpoint`), its tokenizer is in the checkpoint and its `max_length` is the
@@ -13,8 +14,13 @@ for one-text tasks. The output keeps the input's columns and adds, per task:
 - multi-label: `<task>:<label>` (0/1 at probability 0.5) and `<task>:p(<label>)` (sigmoid);
 - regression: `<task>` (the score).
 
+`evaluate` scores the run's models on a split of their tasks (`--tasks` a subset of the run's tasks, or a task
+file to register first, e.g. on a machine where the run's own file path does not exist) with each task's metrics,
+and writes into `--out`: `metrics.json`, per classification task `<task>_confusion.csv` (gold rows, predicted
+columns) and per task `<task>_predictions.csv` (each example's texts, gold label and the predict columns).
+
 Bad input (a missing column, an empty text, an unknown task, a run without its checkpoint) is an error naming
-the file and line or argument, before anything is written; the output is written atomically.
+the file and line or argument, before anything is written; the outputs are written atomically.
 """
 from __future__ import annotations
 
@@ -86,10 +92,8 @@ def _columns(spec, out: np.ndarray) -> dict[str, np.ndarray]:
     return {**cols, **{f"{t}:p({c})": p[:, j] for j, c in enumerate(spec.label_names)}}
 
 
-def predict_run(run: str | Path, frame: pd.DataFrame, name: str = "input", first_line: int = 2,
-                tasks: Sequence[str] | None = None, text_column: str | None = None, batch_size: int = 64,
-                progress: bool = True) -> pd.DataFrame:
-    """`frame` with each task's prediction columns added (see the module docstring)."""
+def _run_models(run: str | Path, tasks: Sequence[str] | None):
+    """(max_length, [(model, tokenizer, its chosen tasks)]) of a run folder: one MTL model or each STL task's."""
     from .models import MultiTaskModel
     from .encoders import load_tokenizer
 
@@ -107,13 +111,21 @@ def predict_run(run: str | Path, frame: pd.DataFrame, name: str = "input", first
     if unknown:
         raise ConfigError(f"--tasks: {unknown} not trained in {run} (its tasks: {trained})")
     units = [(None, chosen)] if mode == "mtl" else [(t, [t]) for t in chosen]
-    result = frame.copy()
-    for sub, names in units:
-        checkpoint = run_checkpoint(run, sub)
+    checkpoints = [(run_checkpoint(run, sub), names) for sub, names in units]
+    for checkpoint, _ in checkpoints:   # all present before any model is loaded
         if not (checkpoint / "model.json").is_file():
             raise FileNotFoundError(f"--run {run}: no checkpoint at {checkpoint} (trained with --no-save-checkpoint?)")
-        model = MultiTaskModel.load(checkpoint)
-        tokenizer = load_tokenizer(str(checkpoint / "encoder"))
+    return int(max_length), ((MultiTaskModel.load(c), load_tokenizer(str(c / "encoder")), names)
+                             for c, names in checkpoints)
+
+
+def predict_run(run: str | Path, frame: pd.DataFrame, name: str = "input", first_line: int = 2,
+                tasks: Sequence[str] | None = None, text_column: str | None = None, batch_size: int = 64,
+                progress: bool = True) -> pd.DataFrame:
+    """`frame` with each task's prediction columns added (see the module docstring)."""
+    max_length, models = _run_models(run, tasks)
+    result = frame.copy()
+    for model, tokenizer, names in models:
         by_columns: dict[tuple, list[str]] = {}
         for t in names:   # tasks reading the same columns share one encoder pass per batch
             fields = model.specs[t].text_fields
@@ -124,7 +136,7 @@ def predict_run(run: str | Path, frame: pd.DataFrame, name: str = "input", first
             by_columns.setdefault(tuple(fields), []).append(t)
         for fields, group in by_columns.items():
             texts = _texts(frame, fields, name, first_line, group[0])
-            out = model.predict(tokenizer, texts, group, batch_size=batch_size, max_length=int(max_length),
+            out = model.predict(tokenizer, texts, group, batch_size=batch_size, max_length=max_length,
                                 progress=progress)
             for t in group:
                 for col, values in _columns(model.specs[t], out[t]).items():
@@ -143,3 +155,64 @@ def write_predictions(frame: pd.DataFrame, out: str) -> None:
         atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
     else:
         atomic_write_csv(out, frame)
+
+
+def evaluate_run(run: str | Path, tasks: Sequence[str] | None = None, split: str = "test", max_eval: int | None = None,
+                 batch_size: int = 64, progress: bool = True) -> tuple[dict, dict[str, pd.DataFrame],
+                                                                        dict[str, pd.DataFrame]]:
+    """({task: {metric: value, "score": mean, "n": examples}}, {task: confusion table}, {task: per-example table})
+    of the run's models on `split` of their tasks (the first `max_eval` examples, or all)."""
+    from sklearn.metrics import confusion_matrix
+
+    from ..analysis.metrics import task_metrics, task_score
+    from ..tasks.registry import data_root
+
+    max_length, models = _run_models(run, tasks)
+    metrics, confusions, examples = {}, {}, {}
+    for model, tokenizer, names in models:
+        for t in names:
+            spec = model.specs[t]
+            splits = spec.loader(data_root())
+            if split not in splits:
+                raise ConfigError(f"--split {split}: task {t} has the splits {sorted(splits)}")
+            data = splits[split]
+            n = len(data.texts) if max_eval is None else min(max_eval, len(data.texts))
+            texts = [x if len(x) > 1 else x[0] for x in data.texts[:n]]
+            labels = data.labels[:n]
+            out = model.predict(tokenizer, texts, [t], batch_size=batch_size, max_length=max_length,
+                                progress=progress)[t]
+            values = task_metrics(spec.kind, spec.metrics, labels, out)
+            metrics[t] = {**values, "score": task_score(values, spec.metrics), "n": n}
+            table = pd.DataFrame({f: [x[i] for x in data.texts[:n]] for i, f in enumerate(spec.text_fields)})
+            if spec.kind == "classification":
+                names_ = np.asarray(spec.label_names)
+                table["gold"] = names_[labels]
+                cm = confusion_matrix(labels, out.argmax(1), labels=range(len(spec.label_names)))
+                confusions[t] = pd.DataFrame(cm, index=pd.Index(spec.label_names, name="gold"),
+                                             columns=spec.label_names).reset_index()
+            elif spec.kind == "multilabel":
+                for j, c in enumerate(spec.label_names):
+                    table[f"gold:{c}"] = labels[:, j].astype(int)
+            else:
+                table["gold"] = labels
+            for col, values_ in _columns(spec, out).items():
+                table[col] = values_
+            examples[t] = table
+    return metrics, confusions, examples
+
+
+def write_evaluation(out: str | Path, metrics: dict, confusions: dict, examples: dict) -> Path:
+    """The files of `evaluate_run`'s results in folder `out` (each written atomically)."""
+    from .._io import atomic_write_json
+    from ..tasks import task_key
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for t, table in confusions.items():
+        atomic_write_csv(out / f"{task_key(t)}_confusion.csv", table)
+    for t, table in examples.items():
+        atomic_write_csv(out / f"{task_key(t)}_predictions.csv", table)
+    atomic_write_json(out / "metrics.json", metrics)   # last: its presence marks a complete evaluation
+    return out
