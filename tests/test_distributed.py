@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from mtlcore.training.distributed import DistContext, shard
 
@@ -100,7 +101,7 @@ def test_two_gloo_processes_match_one_process(tmp_path, no_dropout_encoder, extr
         assert sum(last.values()) < sum(first.values())  # it trained: the comparison is not of two idle models
     assert two["test"]["average"] == pytest.approx(one["test"]["average"], abs=1e-9)
     for sub in _checkpoints(tmp_path / "one", stl):
-        heads = [torch.load(root / sub / "heads.pt") for root in (tmp_path / "one", tmp_path / "two")]
+        heads = [load_file(root / sub / "heads.safetensors") for root in (tmp_path / "one", tmp_path / "two")]
         assert heads[0].keys() == heads[1].keys()
         for key in heads[0]:
             assert torch.allclose(heads[0][key], heads[1][key], atol=1e-5, rtol=0), key

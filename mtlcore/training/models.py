@@ -197,7 +197,8 @@ class MultiTaskModel(nn.Module):
     # -- checkpoints -------------------------------------------------------------------------
 
     def save(self, folder: str | Path) -> Path:
-        """Write `encoder/` (save_pretrained), `heads.pt` and `model.json` into `folder`."""
+        """Write `encoder/` (save_pretrained), `heads.safetensors` (+ `adapters.safetensors`,
+        `alignment.safetensors`) and `model.json` into `folder`."""
         from .adapters import base_state_dict, has_adapters
 
         folder = Path(folder)
@@ -205,13 +206,13 @@ class MultiTaskModel(nn.Module):
         adapted = has_adapters(self.encoder)
         if adapted:  # the encoder under its own names (loadable by transformers), the adapters beside it
             self.encoder.save_pretrained(folder / "encoder", state_dict=base_state_dict(self.encoder))
-            torch.save({k: v.detach().cpu() for k, v in self.encoder.state_dict().items() if ".adapter." in k},
-                       folder / "adapters.pt")
+            _save_tensors({k: v for k, v in self.encoder.state_dict().items() if ".adapter." in k},
+                          folder / "adapters.safetensors")
         else:
             self.encoder.save_pretrained(folder / "encoder")
-        torch.save({k: v.detach().cpu() for k, v in self.heads.state_dict().items()}, folder / "heads.pt")
+        _save_tensors(self.heads.state_dict(), folder / "heads.safetensors")
         if self.alignment is not None:
-            torch.save({k: v.detach().cpu() for k, v in self.alignment.state_dict().items()}, folder / "alignment.pt")
+            _save_tensors(self.alignment.state_dict(), folder / "alignment.safetensors")
         specs = {n: {"kind": sp.kind, "text_fields": list(sp.text_fields), "metrics": list(sp.metrics),
                      "label_names": list(sp.label_names) if sp.label_names is not None else None,
                      "description": sp.description, "input_group": sp.input_group} for n, sp in self.specs.items()}
@@ -232,9 +233,9 @@ class MultiTaskModel(nn.Module):
         from transformers import AutoModel
 
         folder = Path(folder)
-        for part in ("model.json", "heads.pt", "encoder/config.json"):
-            if not (folder / part).exists():
-                raise FileNotFoundError(f"checkpoint {folder}: missing {part}")
+        for part in ("model.json", "heads", "encoder/config.json"):
+            if not (folder / part).exists() and not _tensor_file(folder, part).exists():
+                raise FileNotFoundError(f"checkpoint {folder}: missing {part if part != 'heads' else 'heads.safetensors'}")
         meta = json.loads((folder / "model.json").read_text())
         tasks = _checkpoint_specs(folder, meta)
         from transformers import AutoConfig
@@ -250,17 +251,36 @@ class MultiTaskModel(nn.Module):
             from .adapters import add_adapters
 
             add_adapters(encoder, meta["adapter_size"])
-            state = torch.load(folder / "adapters.pt", weights_only=True)
+            state = _load_tensors(folder, "adapters")
             missing = [k for k in encoder.state_dict() if ".adapter." in k and k not in state]
             if missing:
-                raise FileNotFoundError(f"checkpoint {folder}: adapters.pt lacks {missing[:3]}")
+                raise FileNotFoundError(f"checkpoint {folder}: its adapters lack {missing[:3]}")
             encoder.load_state_dict(state, strict=False)
-        model.heads.load_state_dict(torch.load(folder / "heads.pt", weights_only=True))
+        model.heads.load_state_dict(_load_tensors(folder, "heads"))
         if meta.get("alignment"):
             from .alignment import add_alignment
 
-            add_alignment(model).load_state_dict(torch.load(folder / "alignment.pt", weights_only=True))
+            add_alignment(model).load_state_dict(_load_tensors(folder, "alignment"))
         return model
+
+
+def _save_tensors(state: dict, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(path))
+
+
+def _tensor_file(folder: Path, stem: str) -> Path:
+    """`<stem>.safetensors`, or `<stem>.pt` of a checkpoint written before safetensors."""
+    new = folder / f"{stem}.safetensors"
+    return new if new.exists() or not (folder / f"{stem}.pt").exists() else folder / f"{stem}.pt"
+
+
+def _load_tensors(folder: Path, stem: str) -> dict:
+    from safetensors.torch import load_file
+
+    path = _tensor_file(folder, stem)
+    return load_file(str(path)) if path.suffix == ".safetensors" else torch.load(path, weights_only=True)
 
 
 def _checkpoint_specs(checkpoint: Path, meta: dict) -> list:
