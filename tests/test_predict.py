@@ -20,9 +20,14 @@ def runs(tmp_path_factory, clean_registry_module):
     root = tmp_path_factory.mktemp("predict")
     shutil.copy(EXAMPLES / "radiology_tasks.yaml", root)
     shutil.copy(EXAMPLES / "radiology_reports.csv", root)
+    from mtlcore.training.runs import SmallSplitWarning
+
     base = TrainConfig(tasks=[str(root / "radiology_tasks.yaml")], encoder="tiny-bert", epochs=1, progress=False,
                        device="cpu", seed=1)
-    train(base, out=root / "mtl")
+    # 60 rows split 48/6/6: training warns that dev and test are too small to say much
+    with pytest.warns(SmallSplitWarning, match=r"cxr/severity: dev has 6 examples \(one example moves the score by "
+                                               r"17 points\); test has 6 examples"):
+        train(base, out=root / "mtl")
     train(base.replace(mode="stl", tasks=["cxr/effusion", "cxr/findings"], task_files=base.task_files),
           out=root / "stl")
     return root
@@ -119,3 +124,18 @@ def test_evaluate_a_task_subset_of_an_stl_run_and_its_errors(runs, tmp_path, cli
     r = cli_main("evaluate", "--run", str(runs / "stl"), "--split", "val", "--out", str(tmp_path / "e2"))
     assert r.returncode == 2 and "--split val: task cxr/effusion has the splits ['dev', 'test', 'train']" in r.stderr
     assert not (tmp_path / "e2").exists()
+
+
+def test_small_split_warnings_name_small_splits_and_missing_classes():
+    from types import SimpleNamespace as NS
+
+    from mtlcore.training.runs import small_split_warnings
+
+    spec = NS(kind="classification", label_names=("no", "yes", "maybe"))
+    split = lambda labels: NS(labels=np.asarray(labels), task=spec)   # noqa: E731
+    data = {"train": {"t": split([0, 1, 2] * 20), "u": split([0, 1] * 20)},
+            "dev": {"t": split([0, 1] * 20), "u": split([0, 1] * 20)},
+            "test": {"t": split([0, 1, 2] * 3), "u": split([0, 1] * 20)}}
+    assert small_split_warnings(data) == [
+        "t: dev has no example of class(es) ['maybe']; test has 9 examples (one example moves the score by 11 "
+        "points); scores on so few examples say little"]

@@ -30,6 +30,7 @@ import os
 import shutil
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -197,6 +198,9 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
         raise ConfigError(f"max_length {cfg.max_length} is beyond the {positions} token positions of encoder "
                           f"{cfg.encoder!r}; use --max-length {positions} or less")
     data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
+    if ctx.is_main:
+        for message in small_split_warnings(data):
+            warnings.warn(message, SmallSplitWarning, stacklevel=2)
     if out is None:
         return _train_into(cfg, None, data, callbacks, resume, ctx=ctx)
     folder_lock = FolderLock(out) if lock else None
@@ -208,6 +212,36 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     finally:
         if folder_lock and ctx.is_main:
             folder_lock.release()
+
+
+class SmallSplitWarning(UserWarning):
+    """A dev or test split too small for its score to mean much."""
+
+
+MIN_EVAL_EXAMPLES = 30   # below this one example moves a score by more than 3 points
+
+
+def small_split_warnings(data: dict[str, dict]) -> list[str]:
+    """One line per task whose dev or test split has fewer than MIN_EVAL_EXAMPLES examples, or misses a class
+    (classification) that the training split has: the model choice (dev) or the reported score (test) would
+    rest on a handful of examples."""
+    out = []
+    for task, train in data["train"].items():
+        notes = []
+        for split in ("dev", "test"):
+            enc = data.get(split, {}).get(task)
+            if enc is None:
+                continue
+            n = len(enc.labels)
+            if n < MIN_EVAL_EXAMPLES:
+                notes.append(f"{split} has {n} examples (one example moves the score by {100 / max(n, 1):.0f} points)")
+            if enc.task.kind == "classification":
+                absent = sorted(set(np.unique(train.labels)) - set(np.unique(enc.labels)))
+                if absent:
+                    notes.append(f"{split} has no example of class(es) {[enc.task.label_names[i] for i in absent]}")
+        if notes:
+            out.append(f"{task}: {'; '.join(notes)}; scores on so few examples say little")
+    return out
 
 
 def _train_into(cfg: TrainConfig, folder: Path | None, data: dict[str, dict], callbacks: Sequence[Callback],
