@@ -101,6 +101,8 @@ def test_claims_and_report_list_every_item(tmp_path, monkeypatch):
     assert all(f"id='{item.id}'" in text for item in ITEMS)
     assert text.count(">not run</span></td></tr>") == len(ITEMS) - 1 and "<img src='wu2020/fig.png'" in text
     assert "| B-F2 |" in md.read_text()
+    n = len(ITEMS) - 1   # the tally of report.md is on the page too
+    assert "Verdicts: reproduced 1" in md.read_text() and f">not run</span> {n}" in text and ">reproduced</span> 1" in text
 
 
 def test_notebook_defaults_are_the_smoke_profile():

@@ -149,6 +149,7 @@ def render_markdown(results: Path, profile) -> str:
 def render_html(results: Path, profile) -> str:
     rows, env = _rows(results), _environment(results, profile)
     e = html.escape
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in COLORS}
 
     def badge(v: str) -> str:
         return f'<span class="badge" style="background:{COLORS[v]}">{e(v)}</span>'
@@ -186,6 +187,7 @@ img{{max-width:100%;border:1px solid #ddd}}section{{margin-top:2em}}</style></he
 notebook yet are listed as <i>not run</i>. Paper A: Explaining the Effectiveness of Multi-Task Learning for Efficient
 Knowledge Extraction from Spine MRI Reports (and its C-spine predecessor). Paper B: Wu, Zhang &amp; R&eacute;,
 Understanding and Improving Information Transfer in Multi-Task Learning (ICLR 2020).</p>
+<p class="tally">Verdicts: {" ".join(f"{badge(v)} {n}" for v, n in counts.items())}</p>
 <table><tr><th>item</th><th>what</th><th>paper</th><th>ours</th><th>verdict</th></tr>{table}</table>
 {''.join(sections)}
 <section id="environment"><h2>Environment</h2><ul><li>profile: {e(env['profile'])}, seeds: {e(str(env['seeds']))}</li>
