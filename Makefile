@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 test: install  ## unit tests + every notebook at its smallest parameters (nbval-lax)
 	$(PY) -m jupytext --sync notebooks/*.py $(wildcard notebooks/*/*.py) >/dev/null
-	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider
+	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider --durations=15
 
 reproduce: install  ## run every notebook at PROFILE (default cpu) into results/$(PROFILE)/; JOBS=2 runs two at a time
 	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --jobs $(JOBS)
