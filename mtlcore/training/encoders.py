@@ -158,17 +158,33 @@ def tiny_config(vocab_size: int = 30522, hidden: int = 32, layers: int = 2):
                       intermediate_size=2 * hidden, max_position_embeddings=512)
 
 
+def quiet_transformers() -> None:
+    """No load reports or download bars from transformers (errors still raise)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def pretrained_without_pooler(path, local_files_only: bool):
+    """`AutoModel.from_pretrained(path)` without BERT's pooler (the next-sentence head, never used here): it is
+    left out of the parameter count, and a checkpoint saved without it loads without a 'missing weights' report."""
+    from transformers import AutoConfig, AutoModel
+
+    config = AutoConfig.from_pretrained(path, local_files_only=local_files_only)
+    extra = {"add_pooling_layer": False} if config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
+    return AutoModel.from_pretrained(path, local_files_only=local_files_only, **extra)
+
+
 def load_encoder(name: str = "minilm-l6", seed: int = 0):
     """Load encoder `name` -> (transformers model, tokenizer). See the module docstring for names.
 
     Hub names are loaded offline (`local_files_only`) unless HF_HUB_OFFLINE=0 is set, so the default
     path never touches the network.
     """
-    from transformers import AutoConfig, AutoModel, BertModel
-    from transformers.utils import logging as hf_logging
+    from transformers import BertModel
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    quiet_transformers()
     if name == TINY:
         tokenizer = load_tokenizer(TINY)
         with torch.random.fork_rng():
@@ -177,14 +193,8 @@ def load_encoder(name: str = "minilm-l6", seed: int = 0):
         return model, tokenizer
     path = resolve_encoder(name)
     tokenizer = load_tokenizer(name)
-    def load():
-        config = AutoConfig.from_pretrained(path, local_files_only=_offline())
-        # the pooler (BERT's next-sentence head) is never used: leave it out of the parameter count
-        extra = {"add_pooling_layer": False} if config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
-        return AutoModel.from_pretrained(path, local_files_only=_offline(), **extra)
-
     try:
-        model = _load(name, path, load)
+        model = _load(name, path, lambda: pretrained_without_pooler(path, local_files_only=_offline()))
     except (OSError, ValueError) as e:
         raise EncoderError(_cannot_load(name, path, e)) from None
     return model, tokenizer

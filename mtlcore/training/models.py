@@ -230,22 +230,16 @@ class MultiTaskModel(nn.Module):
     @classmethod
     def load(cls, folder: str | Path) -> "MultiTaskModel":
         """Inverse of `save`; a missing or incomplete folder raises FileNotFoundError naming what is missing."""
-        from transformers import AutoModel
+        from .encoders import pretrained_without_pooler, quiet_transformers
 
         folder = Path(folder)
-        for part in ("model.json", "heads", "encoder/config.json"):
-            if not (folder / part).exists() and not _tensor_file(folder, part).exists():
-                raise FileNotFoundError(f"checkpoint {folder}: missing {part if part != 'heads' else 'heads.safetensors'}")
+        for part in (folder / "model.json", _tensor_file(folder, "heads"), folder / "encoder" / "config.json"):
+            if not part.exists():
+                raise FileNotFoundError(f"checkpoint {folder}: missing {part.relative_to(folder)}")
         meta = json.loads((folder / "model.json").read_text())
         tasks = _checkpoint_specs(folder, meta)
-        from transformers import AutoConfig
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()   # as in load_encoder: no load report for the pooler we leave out
-        hf_logging.disable_progress_bar()
-        config = AutoConfig.from_pretrained(folder / "encoder", local_files_only=True)
-        extra = {"add_pooling_layer": False} if config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
-        encoder = AutoModel.from_pretrained(folder / "encoder", local_files_only=True, **extra)
+        quiet_transformers()
+        encoder = pretrained_without_pooler(folder / "encoder", local_files_only=True)
         model = cls(encoder, tasks, meta["pooling"], meta["dropout"], meta.get("encoder_name", ""))
         if meta.get("adapter_size"):
             from .adapters import add_adapters
