@@ -54,6 +54,16 @@ def field_help(cls: type = TrainConfig) -> dict[str, str]:
     return out
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 _FORMAT = {"task_weights": 'JSON, e.g. {"glue/rte": 2}:'}
 _METAVAR = {"int": "N", "float": "X", "str": "TEXT"}
 
@@ -78,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", required=True, help="CSV, or JSONL for a .jsonl name; - prints CSV")
     pr.add_argument("--text-column", help="the column holding the text (default: each task's own text columns)")
     pr.add_argument("--tasks", help="comma-separated subset of the run's tasks (default: all)")
-    pr.add_argument("--batch-size", type=int, default=64, metavar="N", help="texts per batch (default: 64)")
+    pr.add_argument("--batch-size", type=_positive_int, default=64, metavar="N", help="texts per batch (default: 64)")
     pr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
     ev = sub.add_parser("evaluate", help="score a trained run on a labelled split of its tasks",
                         description="Metrics, confusion matrices and per-example predictions of the run's models on "
@@ -87,9 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--tasks", help="comma-separated subset of the run's tasks, or a task file to register first "
                     "(default: all the run's tasks)")
     ev.add_argument("--split", default="test", help="train, dev or test (default: test)")
-    ev.add_argument("--max-eval", type=int, metavar="N", help="the first N examples of the split (default: all)")
+    ev.add_argument("--max-eval", type=_positive_int, metavar="N",
+                    help="the first N examples of the split (default: all)")
     ev.add_argument("--out", required=True, help="folder for metrics.json, confusion and prediction tables")
-    ev.add_argument("--batch-size", type=int, default=64, metavar="N", help="texts per batch (default: 64)")
+    ev.add_argument("--batch-size", type=_positive_int, default=64, metavar="N", help="texts per batch (default: 64)")
     ev.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
     t.add_argument("--config", help="YAML file with TrainConfig fields")
     t.add_argument("--out", required=True, help="run folder to create (built in <out>.partial/, renamed when done)")
@@ -147,8 +158,6 @@ def _unused_flags(cfg: TrainConfig, flags: dict) -> list[str]:
 def _predict(args) -> int:
     from .training.predict import predict_run, read_input, write_predictions
 
-    if args.batch_size < 1:
-        raise ConfigError(f"--batch-size must be a positive integer, got {args.batch_size}")
     if args.out != "-" and Path(args.out).is_dir():
         raise ConfigError(f"--out {args.out} is a folder; name the output file")
     frame, name, first_line = read_input(args.input)
@@ -164,10 +173,6 @@ def _predict(args) -> int:
 def _evaluate(args) -> int:
     from .training.predict import evaluate_run, write_evaluation
 
-    for name in ("batch_size", "max_eval"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
     tasks = None
     if args.tasks and args.tasks.lower().endswith((".yaml", ".yml")):
         from .tasks.user import register_task_file

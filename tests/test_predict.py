@@ -99,10 +99,18 @@ def test_predict_needs_a_run_with_its_checkpoint(runs, tmp_path, cli_main):
     assert r.returncode == 2 and "no checkpoint at" in r.stderr and not (tmp_path / "o.csv").exists()
 
 
-def test_evaluate_writes_metrics_that_agree_with_its_own_confusion_and_predictions(runs, tmp_path, cli_main):
+def test_evaluate_writes_metrics_that_agree_with_its_own_confusion_and_predictions(runs, tmp_path, cli_main,
+                                                                                   monkeypatch):
+    from mtlcore.training.models import MultiTaskModel
+
+    calls = []
+    original = MultiTaskModel.predict
+    monkeypatch.setattr(MultiTaskModel, "predict", lambda self, tok, texts, tasks=None, **kw: calls.append(tasks)
+                        or original(self, tok, texts, tasks, **kw))
     r = cli_main("evaluate", "--run", str(runs / "mtl"), "--split", "dev", "--out", str(tmp_path / "ev"),
                  "--no-progress")
     assert r.returncode == 0, r.stderr
+    assert calls == [["cxr/effusion", "cxr/severity", "cxr/findings"]]   # one input group: one encoder pass
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert set(metrics) == {"cxr/effusion", "cxr/severity", "cxr/findings"}
     for task, classes in (("cxr/effusion", ["no", "yes"]), ("cxr/severity", ["none", "mild", "severe"])):
@@ -124,6 +132,10 @@ def test_evaluate_a_task_subset_of_an_stl_run_and_its_errors(runs, tmp_path, cli
     r = cli_main("evaluate", "--run", str(runs / "stl"), "--split", "val", "--out", str(tmp_path / "e2"))
     assert r.returncode == 2 and "--split val: task cxr/effusion has the splits ['dev', 'test', 'train']" in r.stderr
     assert not (tmp_path / "e2").exists()
+    for flag in ("--max-eval", "--batch-size"):
+        r = cli_main("evaluate", "--run", str(runs / "stl"), flag, "0", "--out", str(tmp_path / "e3"))
+        assert r.returncode == 2 and f"{flag}: must be a positive integer, got '0'" in r.stderr, r.stderr
+    assert not (tmp_path / "e3").exists()
 
 
 def test_small_split_warnings_name_small_splits_and_missing_classes():

@@ -72,7 +72,7 @@ def _texts(frame: pd.DataFrame, columns: Sequence[str], name: str, first_line: i
         texts = tuple("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values)
         if not all(t.strip() for t in texts):
             raise PredictInputError(f"{name}:{i + first_line}: empty text in column(s) {list(columns)}")
-        rows.append(texts if len(texts) > 1 else texts[0])
+        rows.append(texts)
     return rows
 
 
@@ -170,23 +170,28 @@ def evaluate_run(run: str | Path, tasks: Sequence[str] | None = None, split: str
     max_length, models = _run_models(run, tasks)
     metrics, confusions, examples = {}, {}, {}
     for model, tokenizer, names in models:
+        data = {}
         for t in names:
-            spec = model.specs[t]
-            splits = spec.loader(data_root())
+            splits = model.specs[t].loader(data_root())
             if split not in splits:
                 raise ConfigError(f"--split {split}: task {t} has the splits {sorted(splits)}")
-            data = splits[split]
-            n = len(data.texts) if max_eval is None else min(max_eval, len(data.texts))
-            texts = [x if len(x) > 1 else x[0] for x in data.texts[:n]]
-            labels = data.labels[:n]
-            out = model.predict(tokenizer, texts, [t], batch_size=batch_size, max_length=max_length,
-                                progress=progress)[t]
+            data[t] = splits[split]
+        outputs: dict[str, np.ndarray] = {}
+        groups: dict[tuple, list[str]] = {}   # tasks with the same texts (an input group): one encoder pass
+        for t in names:
+            groups.setdefault(tuple(data[t].texts[:max_eval]), []).append(t)
+        for texts, group in groups.items():
+            outputs.update(model.predict(tokenizer, list(texts), group, batch_size=batch_size, max_length=max_length,
+                                         progress=progress))
+        for t in names:
+            spec, out = model.specs[t], outputs[t]
+            n = len(out)
+            labels = data[t].labels[:n]
             values = task_metrics(spec.kind, spec.metrics, labels, out)
             metrics[t] = {**values, "score": task_score(values, spec.metrics), "n": n}
-            table = pd.DataFrame({f: [x[i] for x in data.texts[:n]] for i, f in enumerate(spec.text_fields)})
+            table = pd.DataFrame({f: [x[i] for x in data[t].texts[:n]] for i, f in enumerate(spec.text_fields)})
             if spec.kind == "classification":
-                names_ = np.asarray(spec.label_names)
-                table["gold"] = names_[labels]
+                table["gold"] = np.asarray(spec.label_names)[labels]
                 cm = confusion_matrix(labels, out.argmax(1), labels=range(len(spec.label_names)))
                 confusions[t] = pd.DataFrame(cm, index=pd.Index(spec.label_names, name="gold"),
                                              columns=spec.label_names).reset_index()
