@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= cpu
-JOBS ?= 1
+JOBS ?= auto
 NB ?= notebooks/00_quickstart.py
 export PYTHONHASHSEED := 0
 export HF_HUB_OFFLINE := 1
@@ -31,7 +31,7 @@ test: install  ## unit tests + every notebook at its smallest parameters (nbval-
 	$(PY) -m jupytext --sync notebooks/*.py $(wildcard notebooks/*/*.py) >/dev/null
 	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider --durations=15
 
-reproduce: install  ## run every notebook at PROFILE (default cpu) into results/$(PROFILE)/; JOBS=2 runs two at a time
+reproduce: install  ## run every notebook at PROFILE (default cpu) into results/$(PROFILE)/; JOBS=auto: one per core (JOBS=1: one at a time)
 	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --jobs $(JOBS)
 
 notebook: install  ## run one notebook: make notebook NB=notebooks/00_quickstart.py PROFILE=cpu

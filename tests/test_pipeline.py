@@ -46,7 +46,7 @@ def test_pipeline_reports_a_failing_notebook_runs_the_rest_and_skips_up_to_date(
     profile = tmp_path / "p.yaml"
     profile.write_text("name: p\nnotebooks:\n  good: {value: 2}\n  bad: {value: -1}\n")
     results = tmp_path / "res"
-    rc = pipeline(["--profile", str(profile), "--only", str(bad), str(good), "--results", str(results)])
+    rc = pipeline(["--profile", str(profile), "--only", str(bad), str(good), "--results", str(results), "--jobs", "1"])
     assert rc == 1
     summary = json.loads((results / "summary.json").read_text())
     status = {r["notebook"]: r for r in summary["notebooks"]}
@@ -248,7 +248,7 @@ def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
     assert not (results / ".stamps/slow.json").exists()
 
 
-def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path):
+def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path, capsys):
     """--jobs 2: both notebooks run (each in its own process, with its share of the threads), a failing one is
     reported without stopping the other, the summary keeps both and the exit code is 1."""
     from mtlcore.reporting.pipeline import thread_share
@@ -268,7 +268,20 @@ def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path):
 
     expected = str(thread_share(2))
     assert f"threads {expected}" in (results / "logs/good.log").read_text()
-    assert pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results), "--jobs", "0"]) == 2
+    with pytest.raises(SystemExit) as exit_:
+        pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results), "--jobs", "0"])
+    assert exit_.value.code == 2
+    out = capsys.readouterr().out
+    assert "started good (log: " in out and "logs/good.log)" in out
+
+
+def test_auto_jobs_is_one_notebook_per_core_within_memory():
+    from mtlcore.reporting.pipeline import NOTEBOOK_MEMORY_GB, auto_jobs
+
+    assert auto_jobs(16, cores=2, memory_gb=24) == 2
+    assert auto_jobs(1, cores=8, memory_gb=64) == 1                         # never more than the notebooks
+    assert auto_jobs(16, cores=64, memory_gb=3 * NOTEBOOK_MEMORY_GB) == 3   # memory bounds it
+    assert auto_jobs(16, cores=4, memory_gb=1) == 1                         # at least one
 
 
 @pytest.mark.parametrize("name", ["cpu", "gpu"])

@@ -5,6 +5,9 @@
     python -m mtlcore.reporting.pipeline --profile cpu --force         # ignore the up-to-date stamps
     python -m mtlcore.reporting.pipeline --profile cpu --jobs 2        # two notebooks at a time (`run_parallel`)
 
+`--jobs auto` (the default, and the Makefile's) runs as many notebooks at once as the machine has cores,
+bounded by its memory (`auto_jobs`); each gets cores/jobs threads.
+
 Each notebook's jupytext `.py` source is executed into `results/<profile>/<name>.ipynb` with the
 profile's parameters injected (`mtlcore.training.config.Profile.parameters`). A notebook whose source,
 parameters, mtlcore code and data are unchanged since its last successful run is not run again
@@ -171,6 +174,20 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory where it lies below it (what a user can paste), else absolute."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def _log_path(results: Path, name: str) -> str:
+    return _shown(results / "logs" / f"{name}.log")
+
+
+# While notebooks run in parallel, a line every this many seconds names the ones still running (a long notebook
+# would otherwise leave the terminal silent for many minutes).
+HEARTBEAT_SECONDS = 300
+
+
 def _print_row(i: int, n: int, row: dict) -> None:
     print(f"[{i}/{n}] {row['notebook']}: {row['status']} in {row['seconds']}s {row['error']}", flush=True)
 
@@ -186,9 +203,49 @@ PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_C
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
+# A notebook's peak memory at the cpu profile (MiniLM, its trainings, its kernel): `auto_jobs` keeps this much
+# free per notebook it runs at once.
+NOTEBOOK_MEMORY_GB = 4
+
+
+def machine_cores() -> int:
+    """Cores this process may use (its CPU affinity, as in a container), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def machine_memory_gb() -> float:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    except (ValueError, OSError, AttributeError):
+        return float("inf")
+
+
+def auto_jobs(notebooks: int, cores: int | None = None, memory_gb: float | None = None) -> int:
+    """Notebooks to run at once: one per core, no more than there are notebooks, and no more than the memory
+    holds at `NOTEBOOK_MEMORY_GB` each (at least 1)."""
+    cores = cores or machine_cores()
+    memory_gb = machine_memory_gb() if memory_gb is None else memory_gb
+    return max(1, min(cores, notebooks, int(memory_gb // NOTEBOOK_MEMORY_GB)))
+
+
+def _jobs(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a positive integer, got {text!r}")
+    return value
+
+
 def thread_share(jobs: int, cores: int | None = None) -> int:
     """Threads per notebook when `jobs` run at once on `cores` cores (at least 1)."""
-    return max(1, (cores or os.cpu_count() or 1) // jobs)
+    return max(1, (cores or machine_cores()) // jobs)
 
 
 def _run_in_worker(source: Path, profile: Profile, results: Path, force: bool, threads: int) -> dict:
@@ -224,6 +281,7 @@ def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bo
     ctx = multiprocessing.get_context("spawn")
     results_q = ctx.Queue()
     pending, running, rows = list(sources), {}, []
+    beat = time.perf_counter()
 
     def finish(key: str, row: dict) -> None:
         proc, _, _ = running.pop(key)
@@ -238,12 +296,17 @@ def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bo
             proc = ctx.Process(target=_worker_main, args=(src, profile, results, force, threads, results_q))
             proc.start()
             running[str(src)] = (proc, notebook_name(src), time.perf_counter())
+            print(f"    started {notebook_name(src)} (log: {_log_path(results, notebook_name(src))})", flush=True)
         try:
             key, row = results_q.get(timeout=0.5)
             finish(key, row)
             continue
         except queues.Empty:
             pass
+        if time.perf_counter() - beat >= HEARTBEAT_SECONDS:
+            beat = time.perf_counter()
+            print("    still running: " + ", ".join(f"{name} ({(beat - started) / 60:.0f} min)"
+                                                   for _, name, started in running.values()), flush=True)
         for key, (proc, name, started) in list(running.items()):
             if proc.is_alive() or proc.exitcode == 0:   # a clean exit's row is still in the queue
                 continue
@@ -274,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="notebook .py files to run (default: all)")
     ap.add_argument("--results", help="output folder (default results/<profile>)")
     ap.add_argument("--force", action="store_true", help="run notebooks even when their stamp is current")
-    ap.add_argument("--jobs", type=int, default=1,
-                    help="notebooks run at once, each in its own process with cores/jobs threads (default 1)")
+    ap.add_argument("--jobs", type=_jobs, default="auto",
+                    help="notebooks run at once, each in its own process with cores/jobs threads; 'auto' (default): "
+                         f"one per core, at most one per {NOTEBOOK_MEMORY_GB} GB of memory")
     ap.add_argument("--no-report", action="store_true", help="skip report.md / report.html")
     ap.add_argument("--report-only", action="store_true", help="only rebuild the report from existing results")
     args = ap.parse_args(argv)
@@ -309,22 +373,21 @@ def _main(args, profile: Profile, results: Path) -> int:
     if missing:
         print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 2
-    if args.jobs < 1:
-        print(f"error: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
-        return 2
+    jobs = auto_jobs(len(sources)) if args.jobs == "auto" else args.jobs
     rows, t0 = [], time.perf_counter()
     if not args.only:  # a full run: forget the rows of notebooks that no longer exist
         update_summary(results, [], profile, keep={notebook_name(p) for p in sources})
-    if args.jobs == 1:
+    if jobs == 1:
         for i, src in enumerate(sources, 1):
-            print(f"[{i}/{len(sources)}] {notebook_name(src)} ...", flush=True)
+            print(f"[{i}/{len(sources)}] {notebook_name(src)} ... (log: {_log_path(results, notebook_name(src))})",
+                  flush=True)
             r = run_notebook(src, profile, results, args.force,
                              on_start=lambda row: update_summary(results, [row], profile))
             rows.append(r)
             update_summary(results, [r], profile)
             _print_row(i, len(sources), r)
     else:
-        rows = run_parallel(sources, profile, results, args.force, args.jobs)
+        rows = run_parallel(sources, profile, results, args.force, jobs)
     failed = [r["notebook"] for r in rows if r["status"] == "failed"]
     summary = update_summary(results, [], profile, seconds=round(time.perf_counter() - t0, 1))
     if not args.no_report:
