@@ -71,7 +71,15 @@ _METAVAR = {"int": "N", "float": "X", "str": "TEXT"}
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mtlcore", description="multi-task learning companion")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("tasks", help="list every registered task with its split sizes")
+    ts = sub.add_parser("tasks", help="list every registered task with its split sizes; `tasks check SPEC` checks "
+                        "splits and classes")
+    tsub = ts.add_subparsers(dest="tasks_command")
+    tc = tsub.add_parser("check", help="examples per split and class, with warnings for tiny splits and rare classes",
+                         description="Count the examples of each split and class of the tasks, and warn about what "
+                         "would make a score mean little (see mtlcore.tasks.check).")
+    tc.add_argument("spec", nargs="+", help="a task file (.yaml), task names, comma lists or patterns such as "
+                    "'radiology/lumbar/*'")
+    tc.add_argument("--strict", action="store_true", help="exit 1 when there is a warning")
     t = sub.add_parser("train", help="train STL or MTL models (fields of TrainConfig)",
                        description="Train one multi-task model (--mode mtl) or one model per task (--mode stl) into "
                        "a run folder. Every TrainConfig field is a flag (dashes or underscores: --max-train or "
@@ -193,6 +201,26 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _tasks(args) -> int:
+    import pandas as pd
+
+    from .tasks import task_table
+
+    if args.tasks_command != "check":
+        with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+            print(task_table().to_string(index=False))
+        return 0
+    from .tasks.check import check_tasks, expand_task_names
+
+    table, warnings = check_tasks(expand_task_names(args.spec))
+    with pd.option_context("display.width", 200, "display.max_colwidth", 120):
+        print(table.to_string(index=False))
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    print(f"{table['task'].nunique()} task(s), {len(warnings)} warning(s)")
+    return 1 if warnings and args.strict else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .training.runs import RunFolderError
     from .training.trainer import DivergenceError, UndefinedScoreError
@@ -200,13 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.command == "tasks":
-            from .tasks import task_table
-
-            import pandas as pd
-
-            with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-                print(task_table().to_string(index=False))
-            return 0
+            return _tasks(args)
         if args.command == "predict":
             return _predict(args)
         if args.command == "evaluate":
