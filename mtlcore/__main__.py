@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", required=True, help="folder for metrics.json, confusion and prediction tables")
     ev.add_argument("--batch-size", type=_positive_int, default=64, metavar="N", help="texts per batch (default: 64)")
     ev.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
+    ex = sub.add_parser("export", help="one task of a trained run as a Hugging Face model folder",
+                        description="Write --task of --run as a folder that transformers' "
+                        "AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True) loads "
+                        "with its class names and the run's pooling. See mtlcore.training.export.")
+    ex.add_argument("--run", required=True, help="a run folder made by `train` (with its checkpoint)")
+    ex.add_argument("--task", required=True, help="the task to export (one of the run's tasks)")
+    ex.add_argument("--out", required=True, help="the Hugging Face model folder to create")
+    ex.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     t.add_argument("--config", help="YAML file with TrainConfig fields")
     t.add_argument("--out", required=True, help="run folder to create (built in <out>.partial/, renamed when done)")
     t.add_argument("--resume", action="store_true", help="continue <out>.partial from its last epoch")
@@ -233,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             return _predict(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "export":
+            from .training.export import export_task
+
+            print(f"exported {args.task} to {export_task(args.run, args.task, args.out, args.overwrite)}")
+            return 0
         from .training.runs import train
 
         base = TrainConfig.from_yaml(args.config).to_dict() if args.config else {}
@@ -254,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                             "test": {t: round(v["score"], 4) for t, v in m["test"]["tasks"].items()}})
         print(json.dumps({**summary, "out": str(result.folder)}, indent=2))
         return 0
-    except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, ValueError) as e:
+    except (ConfigError, DataError, UnknownTaskError, EncoderError, FileNotFoundError, FileExistsError, ValueError) as e:
         # (PredictInputError is a ValueError)
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -265,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         err = e if isinstance(e, WriteError) else disk_error(e, getattr(e, "filename", None) or f"{args.out}.partial/")
         if err is None:
             raise
-        kept = "" if args.command == "predict" else f"; the unfinished run is kept in {args.out}.partial/"
+        kept = f"; the unfinished run is kept in {args.out}.partial/" if args.command == "train" else ""
         print(f"error: {err.strerror}{kept}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

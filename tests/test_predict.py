@@ -151,3 +151,36 @@ def test_small_split_warnings_name_small_splits_and_missing_classes():
     assert small_split_warnings(data) == [
         "t: dev has no example of class(es) ['maybe']; test has 9 examples (one example moves the score by 11 "
         "points); scores on so few examples say little"]
+
+
+@pytest.mark.parametrize("run, task", [("mtl", "cxr/severity"), ("stl", "cxr/findings")])
+def test_export_round_trip_through_transformers_gives_the_runs_own_numbers(runs, tmp_path, cli_main, run, task):
+    """One task exported as a Hugging Face folder: AutoModelForSequenceClassification loads it (with its class
+    names) without mtlcore's code and gives the same logits as the run's model."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from mtlcore.training.encoders import load_tokenizer
+    from mtlcore.training.models import MultiTaskModel
+    from mtlcore.training.runs import run_checkpoint
+
+    out = tmp_path / "hf"
+    r = cli_main("export", "--run", str(runs / run), "--task", task, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert {"config.json", "model.safetensors", "hf_modeling.py"} <= {p.name for p in out.iterdir()}
+    hf = AutoModelForSequenceClassification.from_pretrained(out, trust_remote_code=True).eval()
+    texts = list(_texts(runs)["findings"])
+    checkpoint = run_checkpoint(runs / run, None if run == "mtl" else task)
+    ours = MultiTaskModel.load(checkpoint).predict(load_tokenizer(str(checkpoint / "encoder")), texts, [task])[task]
+    tok = AutoTokenizer.from_pretrained(out)
+    with torch.no_grad():
+        logits = hf(**tok(texts, padding=True, truncation=True, return_tensors="pt")).logits.numpy()
+    assert np.allclose(logits, ours, atol=1e-5)
+    expected = {"cxr/severity": ["none", "mild", "severe"], "cxr/findings": ["nodule", "edema"]}[task]
+    assert [hf.config.id2label[i] for i in range(len(expected))] == expected
+    assert hf.config.problem_type == ("multi_label_classification" if task == "cxr/findings"
+                                      else "single_label_classification")
+    again = cli_main("export", "--run", str(runs / run), "--task", task, "--out", str(out))
+    assert again.returncode == 2 and "exists; pass --overwrite" in again.stderr
+    wrong = cli_main("export", "--run", str(runs / run), "--task", "cxr/nope", "--out", str(tmp_path / "x"))
+    assert wrong.returncode == 2 and "cxr/nope" in wrong.stderr and not (tmp_path / "x").exists()
