@@ -20,11 +20,9 @@ import re
 import sys
 from pathlib import Path
 
-from .training import distributed
 from ._io import LockedError, WriteError, disk_error
 from .training.config import ConfigError, TrainConfig
 from .tasks import DataError, UnknownTaskError
-from .training.encoders import EncoderError
 
 # flags of `train`: every TrainConfig field, spelled with dashes
 _BOOL = {f.name for f in dataclasses.fields(TrainConfig) if f.type in ("bool", bool)}
@@ -230,10 +228,13 @@ def _tasks(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
+    # (after parsing: --help and usage errors do not wait for torch)
+    from .training import distributed
+    from .training.encoders import EncoderError
     from .training.runs import RunFolderError
     from .training.trainer import DivergenceError, UndefinedScoreError
 
-    args = _parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.command == "tasks":
             return _tasks(args)

@@ -23,10 +23,12 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 DISK_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is used up",
@@ -98,12 +100,16 @@ def finite_or_none(obj: Any) -> Any:
 
 def atomic_torch_save(path: str | Path, obj: Any) -> Path:
     """`torch.save` through a temp file + rename."""
+    import torch   # (here, not at the top: the command line's --help does not wait for torch)
+
     return _atomic(Path(path), lambda p: torch.save(obj, p))
 
 
 def plain(obj: Any) -> Any:
     """`obj` with numpy scalars and arrays turned into Python numbers and lists (tensors, dicts, lists, tuples, str,
     numbers and None kept), so that `torch.load(weights_only=True)` can read a checkpoint without running code."""
+    import torch
+
     if isinstance(obj, torch.Tensor) or obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, np.generic):
@@ -255,6 +261,8 @@ def set_seed(seed: int) -> None:
     This is the one place determinism is configured; everything else derives its randomness from
     explicit generators seeded from the run seed.
     """
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -264,6 +272,8 @@ def set_seed(seed: int) -> None:
 
 def resolve_device(device: str) -> torch.device:
     """'auto' -> cuda if available else cpu; anything else must name a device this machine has."""
+    import torch
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy.stats import rankdata
 
 
 def accuracy(y_true, y_pred) -> float:
@@ -61,6 +60,8 @@ def pearson(y_true, y_score) -> float:
 
 def spearman(y_true, y_score) -> float:
     """Pearson correlation of average ranks (ties share their mean rank)."""
+    from scipy.stats import rankdata   # (here: scipy.stats takes a second to import)
+
     return pearson(rankdata(y_true), rankdata(y_score))
 
 
@@ -76,6 +77,8 @@ def roc_auc(y_true, y_score) -> float:
     n_pos, n_neg = int(pos.sum()), int((~pos).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
+    from scipy.stats import rankdata
+
     ranks = rankdata(y_score)
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
