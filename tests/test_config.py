@@ -35,3 +35,23 @@ def test_fixed_weighting_normalises_to_mean_one():
         FixedWeighting(["a", "b"], {"a": 1.0})
     with pytest.raises(ValueError, match="unknown weighting"):
         make_weighting("gradnorm2", ["a"])
+
+
+def test_unknown_field_in_a_config_file_suggests_the_closest_field(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("tasks: [glue/rte]\nmax_trian: 10\nepochz: 2\n")
+    with pytest.raises(ConfigError, match=r"did you mean 'epochs' for 'epochz'\?; did you mean 'max_train' for "
+                                          r"'max_trian'\?"):
+        TrainConfig.from_yaml(p)
+
+
+def test_the_command_line_parses_and_explains_without_importing_torch():
+    """`python -m mtlcore ... --help` answers at once: torch, pandas and scipy are imported after parsing."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom mtlcore.__main__ import _parser\n_parser().format_help()\n"
+            "sub = _parser()._subparsers._group_actions[0].choices\n[sub[c].format_help() for c in sub]\n"
+            "print(sorted(m for m in ('torch', 'pandas', 'scipy.stats') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -26,7 +26,7 @@ def runs(tmp_path_factory, clean_registry_module):
                        device="cpu", seed=1)
     # 60 rows split 48/6/6: training warns that dev and test are too small to say much
     with pytest.warns(SmallSplitWarning, match=r"cxr/severity: dev has 6 examples \(one example moves the score by "
-                                               r"17 points\); test has 6 examples"):
+                                               r"17 points\); scores on so few"):
         train(base, out=root / "mtl")
     train(base.replace(mode="stl", tasks=["cxr/effusion", "cxr/findings"], task_files=base.task_files),
           out=root / "stl")
@@ -143,14 +143,15 @@ def test_small_split_warnings_name_small_splits_and_missing_classes():
 
     from mtlcore.training.runs import small_split_warnings
 
-    spec = NS(kind="classification", label_names=("no", "yes", "maybe"))
-    split = lambda labels: NS(labels=np.asarray(labels), task=spec)   # noqa: E731
-    data = {"train": {"t": split([0, 1, 2] * 20), "u": split([0, 1] * 20)},
-            "dev": {"t": split([0, 1] * 20), "u": split([0, 1] * 20)},
-            "test": {"t": split([0, 1, 2] * 3), "u": split([0, 1] * 20)}}
-    assert small_split_warnings(data) == [
-        "t: dev has no example of class(es) ['maybe']; test has 9 examples (one example moves the score by 11 "
-        "points); scores on so few examples say little"]
+    spec = lambda name: NS(name=name, kind="classification", label_names=("no", "yes", "maybe"))   # noqa: E731
+    split = lambda name, labels: NS(labels=np.asarray(labels), task=spec(name))   # noqa: E731
+    data = {"train": {"t": split("t", [0, 1, 2] * 20), "u": split("u", [0, 1] * 20)},
+            "dev": {"t": split("t", [0, 1] * 20), "u": split("u", [0, 1] * 20)},
+            "test": {"t": split("t", [0, 1, 2] * 3), "u": split("u", [0, 1] * 20)}}
+    assert small_split_warnings(data) == [   # (the test split's 3 examples a class: `tasks check` says so)
+        "t: dev has no example of class(es) ['maybe']; they are never scored",
+        "t: test has 9 examples (one example moves the score by 11 points); scores on so few examples say little",
+        "u: train has no example of class(es) ['maybe']; the model cannot learn them"]
 
 
 @pytest.mark.parametrize("run, task", [("mtl", "cxr/severity"), ("stl", "cxr/findings")])

@@ -441,3 +441,43 @@ def test_a_user_task_checkpoint_loads_in_a_fresh_process_and_after_moving_withou
                           capture_output=True, text=True)
     assert pred.returncode == 0, pred.stderr
     assert "cxr/severity:p(mild)" in (tmp_path / "p.csv").read_text().splitlines()[0]
+
+
+def test_a_project_folder_moved_with_its_runs_and_task_file_still_reads(tmp_path, cli_main, clean_registry):
+    """config.yaml names the task file relative to the run folder: a project (task file, data, runs) moved or
+    copied elsewhere reads its run configs again, and `MultiTaskModel.from_run` loads the model with its data."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(root / "radiology_tasks.yaml", project)
+    shutil.copy(root / "radiology_reports.csv", project)
+    r = cli_main("train", "--tasks", str(project / "radiology_tasks.yaml"), "--encoder", "tiny-bert", "--epochs", "1",
+                 "--no-progress", "--out", str(project / "runs" / "a"))
+    assert r.returncode == 0, r.stderr
+    saved = (project / "runs" / "a" / "config.yaml").read_text()
+    assert "- ../../radiology_tasks.yaml" in saved and str(tmp_path) not in saved
+    moved = tmp_path / "elsewhere" / "project"
+    moved.parent.mkdir()
+    shutil.move(project, moved)
+    load = ("import sys\nfrom mtlcore import MultiTaskModel, TrainConfig\n"
+            "print(TrainConfig.from_yaml(sys.argv[1] + '/config.yaml').task_files)\n"
+            "m = MultiTaskModel.from_run(sys.argv[1])\n"
+            "print(sorted(m.tasks), len(m.specs['cxr/effusion'].loader(None)['train'].labels))\n")
+    done = subprocess.run([sys.executable, "-c", load, str(moved / "runs" / "a")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [str([str(moved / "radiology_tasks.yaml")]),
+                                        "['cxr/effusion', 'cxr/findings', 'cxr/severity'] 48"]
+
+
+def test_relative_task_files_in_a_config_file_are_relative_to_it(tmp_path, clean_registry):
+    from mtlcore import TrainConfig
+
+    (tmp_path / "conf").mkdir()
+    _write(tmp_path)
+    (tmp_path / "conf" / "run.yaml").write_text("tasks: [../spec.yaml]\nencoder: tiny-bert\n")
+    cfg = TrainConfig.from_yaml(tmp_path / "conf" / "run.yaml")
+    assert cfg.task_files == [str((tmp_path / "spec.yaml").resolve())] and "t/effusion" in cfg.tasks

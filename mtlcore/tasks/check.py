@@ -25,15 +25,16 @@ SPLITS = ("train", "dev", "test")
 def class_counts(spec: TaskSpec, labels: np.ndarray) -> dict[str, int] | None:
     """{class name: examples} (classification), {label: positives} (multi-label), None (regression)."""
     if spec.kind == "classification":
-        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=spec.num_outputs)
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(spec.label_names or ()))
         return dict(zip(spec.label_names or (), (int(c) for c in counts)))
     if spec.kind == "multilabel":
         return dict(zip(spec.label_names or (), (int(c) for c in np.asarray(labels).sum(axis=0))))
     return None
 
 
-def split_warnings(spec: TaskSpec, labels: Mapping[str, np.ndarray]) -> list[str]:
-    """The problems of one task's splits (`labels`: split -> its label array), one line each, naming the task."""
+def split_warnings(spec: TaskSpec, labels: Mapping[str, np.ndarray], rare: bool = True) -> list[str]:
+    """The problems of one task's splits (`labels`: split -> its label array), one line each, naming the task;
+    `rare=False` leaves out the rare-class lines (training warns about the rest)."""
     out = []
     for split, y in labels.items():
         n = len(y)
@@ -51,9 +52,9 @@ def split_warnings(spec: TaskSpec, labels: Mapping[str, np.ndarray]) -> list[str
             out.append(f"{spec.name}: train has no example of {word} {absent}; the model cannot learn them")
         elif absent and "train" in labels and any(class_counts(spec, labels["train"])[c] for c in absent):
             out.append(f"{spec.name}: {split} has no example of {word} {absent}; they are never scored")
-        rare = {c: k for c, k in counts.items() if 0 < k < MIN_CLASS_EXAMPLES}
-        if rare:
-            out.append(f"{spec.name}: {split} has fewer than {MIN_CLASS_EXAMPLES} examples of {word} {rare}; "
+        few = {c: k for c, k in counts.items() if 0 < k < MIN_CLASS_EXAMPLES}
+        if few and rare:
+            out.append(f"{spec.name}: {split} has fewer than {MIN_CLASS_EXAMPLES} examples of {word} {few}; "
                        "their F1 rests on a handful")
     return out
 

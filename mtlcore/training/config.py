@@ -9,8 +9,10 @@ refused with the field's name, before any file or folder is touched.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,8 +36,17 @@ class YamlConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[arg-type]
 
+    # fields holding file paths: written relative to the YAML file's folder and read back against it, so a
+    # folder moved together with the files it names (a run and its task file) still reads
+    PATH_FIELDS = ()   # (no annotation: a class attribute, not a dataclass field)
+
     def to_yaml(self, path: str | Path | None = None) -> str:
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        data = self.to_dict()
+        if path is not None:
+            base = Path(path).resolve().parent
+            for name in self.PATH_FIELDS:
+                data[name] = [os.path.relpath(p, base) if Path(p).is_absolute() else p for p in data[name]]
+        text = yaml.safe_dump(data, sort_keys=False)
         if path is not None:
             atomic_write_text(path, text)
         return text
@@ -47,7 +58,10 @@ class YamlConfig:
         known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"{source}: unknown field(s) {unknown} for {cls.__name__}; known fields: {sorted(known)}")
+            close = {u: difflib.get_close_matches(u, known, n=1) for u in unknown}
+            hint = "".join(f"; did you mean {c[0]!r} for {u!r}?" for u, c in close.items() if c)
+            raise ConfigError(f"{source}: unknown field(s) {unknown} for {cls.__name__}{hint}; known fields: "
+                              f"{sorted(known)}")
         try:
             return cls(**data)
         except TypeError as e:
@@ -66,10 +80,24 @@ class YamlConfig:
             raise ConfigError(f"{path}: not valid YAML: {e}") from None
         except YamlTooLarge as e:
             raise ConfigError(str(e)) from None
+        if isinstance(data, dict):   # relative paths are relative to this file's folder
+            cls._resolve_paths(data, path.resolve().parent)
         return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def _resolve_paths(cls, data: dict, base: Path) -> None:
+        """Make the relative paths of `data` (read from a YAML file in `base`) absolute, in place."""
+        for name in cls.PATH_FIELDS:
+            if isinstance(data.get(name), list):
+                data[name] = [_against(base, p) for p in data[name]]
 
     def replace(self: C, **changes: Any) -> C:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+def _against(base: Path, entry: Any) -> Any:
+    """A path string relative to `base` made absolute (absolute ones and non-strings are returned as they are)."""
+    return str(base / Path(entry).expanduser()) if isinstance(entry, str) else entry
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -135,6 +163,7 @@ class TrainConfig(YamlConfig):
 
     tasks: list[str] = field(default_factory=lambda: ["glue/rte", "glue/mrpc"])  # names (`mtlcore tasks`) or task files
     task_files: list[str] = field(default_factory=list)  # users' task files (registered when the config is built)
+    PATH_FIELDS = ("task_files",)
     mode: str = "mtl"                 # mtl | stl
     encoder: str = "minilm-l6"        # minilm-l6 (bundled), tiny-bert (random), a Hugging Face name or a folder
     pooling: str = "mean"             # cls | mean
@@ -238,6 +267,15 @@ class TrainConfig(YamlConfig):
                    f"task_weights must name exactly the tasks; missing {missing}, not in tasks {extra}")
         _check(self.device == "auto" or _device_name(self.device),
                f"device must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}")
+
+    @classmethod
+    def _resolve_paths(cls, data: dict, base: Path) -> None:
+        """`task_files` and the task-file entries of `tasks` in a YAML config are relative to its folder."""
+        super()._resolve_paths(data, base)
+        tasks = data.get("tasks")
+        if isinstance(tasks, list):
+            data["tasks"] = [_against(base, t) if isinstance(t, str) and t.lower().endswith((".yaml", ".yml"))
+                             else t for t in tasks]
 
     def _expand_task_files(self) -> None:
         """A `tasks` entry that is a YAML task file (see `mtlcore.tasks.user`) becomes the tasks it declares;

@@ -228,6 +228,23 @@ class MultiTaskModel(nn.Module):
         return next(m.down.out_features for m in self.encoder.modules() if isinstance(m, BottleneckAdapter))
 
     @classmethod
+    def from_run(cls, run: str | Path, task: str | None = None) -> "MultiTaskModel":
+        """The trained model of run folder `run` (made by `train`): its MTL model, or with `task` the model that
+        predicts `task` (the STL run's model of that task, or the MTL model). Loads anywhere: the checkpoint
+        holds its tasks' specs."""
+        from .._io import load_yaml
+
+        config = Path(run) / "config.yaml"
+        if not config.is_file():
+            raise FileNotFoundError(f"{run}: not a run folder (no config.yaml)")
+        saved = load_yaml(config.read_text(), config) or {}
+        if saved.get("mode", "mtl") == "mtl":
+            return cls.load(run_checkpoint(run))
+        if task is None:
+            raise ValueError(f"{run} is an STL run (one model per task): name the task, one of {saved.get('tasks')}")
+        return cls.load(run_checkpoint(run, task))
+
+    @classmethod
     def load(cls, folder: str | Path) -> "MultiTaskModel":
         """Inverse of `save`; a missing or incomplete folder raises FileNotFoundError naming what is missing."""
         from .encoders import pretrained_without_pooler, quiet_transformers
@@ -256,6 +273,16 @@ class MultiTaskModel(nn.Module):
 
             add_alignment(model).load_state_dict(_load_tensors(folder, "alignment"))
         return model
+
+
+def stl_folder(folder: str | Path, task: str) -> Path:
+    """Where an STL run folder keeps task `task`'s model: `<folder>/stl/<task with / as __>`."""
+    return Path(folder) / "stl" / task_key(task)
+
+
+def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
+    """The best-model checkpoint inside a run folder: `<folder>/checkpoint` (MTL) or `<folder>/stl/<task>/checkpoint`."""
+    return (Path(folder) if task is None else stl_folder(folder, task)) / "checkpoint"
 
 
 def _save_tensors(state: dict, path: Path) -> None:
@@ -323,8 +350,8 @@ def _register_run_task_files(checkpoint: Path, tasks) -> None:
     files: list[str] = []
     for run in (checkpoint.parent, checkpoint.parent.parent.parent):
         config = run / "config.yaml"
-        if config.is_file():
-            files = list((load_yaml(config.read_text(), config) or {}).get("task_files") or [])
+        if config.is_file():   # its paths are relative to the run folder (absolute in runs made before)
+            files = [str(run / f) for f in (load_yaml(config.read_text(), config) or {}).get("task_files") or []]
             break
     from ..tasks.user import register_task_file
 

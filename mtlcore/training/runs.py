@@ -41,8 +41,8 @@ from . import distributed
 from .._io import FolderLock, atomic_write_json, resolve_device, set_seed
 from .config import ConfigError, TrainConfig
 from .encoders import encoder_positions, load_tokenizer
-from ..tasks import task_key
-from .models import MultiTaskModel
+from ..tasks.check import split_warnings
+from .models import MultiTaskModel, run_checkpoint, stl_folder   # noqa: F401 (run_checkpoint: re-exported)
 from ..provenance import provenance
 from .batching import prepare_split
 from .callbacks import Callback, GradientCosineCallback
@@ -57,14 +57,6 @@ class RunResult:
 
 
 
-def stl_folder(folder: str | Path, task: str) -> Path:
-    """Where an STL run folder keeps task `task`'s model: `<folder>/stl/<task with / as __>`."""
-    return Path(folder) / "stl" / task_key(task)
-
-
-def run_checkpoint(folder: str | Path, task: str | None = None) -> Path:
-    """The best-model checkpoint inside a run folder: `<folder>/checkpoint` (MTL) or `<folder>/stl/<task>/checkpoint`."""
-    return (Path(folder) if task is None else stl_folder(folder, task)) / "checkpoint"
 
 
 def _fit_one(cfg: TrainConfig, tasks: list[str], train: dict, dev: dict, test: dict, folder: Path | None,
@@ -218,29 +210,14 @@ class SmallSplitWarning(UserWarning):
     """A dev or test split too small for its score to mean much."""
 
 
-MIN_EVAL_EXAMPLES = 30   # below this one example moves a score by more than 3 points
-
-
 def small_split_warnings(data: dict[str, dict]) -> list[str]:
-    """One line per task whose dev or test split has fewer than MIN_EVAL_EXAMPLES examples, or misses a class
-    (classification) that the training split has: the model choice (dev) or the reported score (test) would
-    rest on a handful of examples."""
+    """`mtlcore.tasks.check.split_warnings` of every task about to be trained (`data`: split -> task -> its
+    encoded split), without the rare-class lines (`tasks check` shows those): a dev or test split under
+    MIN_EVAL_EXAMPLES examples, a class the training split has and an evaluation split lacks, or the reverse."""
     out = []
     for task, train in data["train"].items():
-        notes = []
-        for split in ("dev", "test"):
-            enc = data.get(split, {}).get(task)
-            if enc is None:
-                continue
-            n = len(enc.labels)
-            if n < MIN_EVAL_EXAMPLES:
-                notes.append(f"{split} has {n} examples (one example moves the score by {100 / max(n, 1):.0f} points)")
-            if enc.task.kind == "classification":
-                absent = sorted(set(np.unique(train.labels)) - set(np.unique(enc.labels)))
-                if absent:
-                    notes.append(f"{split} has no example of class(es) {[enc.task.label_names[i] for i in absent]}")
-        if notes:
-            out.append(f"{task}: {'; '.join(notes)}; scores on so few examples say little")
+        labels = {"train": train.labels, **{s: data[s][task].labels for s in ("dev", "test") if task in data.get(s, {})}}
+        out += split_warnings(train.task, labels, rare=False)
     return out
 
 
