@@ -33,10 +33,13 @@ def test_profile_schema_is_strict_and_validates_train_fields(tmp_path):
 
 def test_pipeline_reports_a_failing_notebook_runs_the_rest_and_skips_up_to_date(tmp_path, capsys):
     """... and an executed notebook keeps its figures inline (the Makefile's MPLBACKEND=Agg does not reach the
-    kernel), with save_figure's value shown as file names, not the machine's paths."""
+    kernel), with save_figure's value shown as file names, not the machine's paths, and mtlcore's progress bar
+    saved at its last state without tqdm's IProgress warning."""
     good = _notebook(tmp_path / "good.py", f"""\
         import matplotlib.pyplot as plt
         from mtlcore import save_figure
+        from mtlcore.progress import tqdm
+        total = sum(tqdm(range(7), desc="loop"))
         print('value is', value)
         fig, ax = plt.subplots()
         ax.plot([0, 1], [value, 1])
@@ -55,6 +58,8 @@ def test_pipeline_reports_a_failing_notebook_runs_the_rest_and_skips_up_to_date(
     assert (results / "bad.ipynb").is_file() and "value is 2" in (results / "logs/good.log").read_text()
     outputs = [o for c in json.loads((results / "good.ipynb").read_text())["cells"] for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs)
+    streams = "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
+    assert "loop: 100%" in streams and "7/7" in streams and "IProgress" not in streams
     shown = ["".join(o["data"]["text/plain"]) for o in outputs if o["output_type"] == "execute_result"]
     assert shown == ["saved fig.png, fig.pdf"] and (tmp_path / "fig.pdf").is_file()
     assert "not run" in (results / "report.html").read_text()

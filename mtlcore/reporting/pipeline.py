@@ -146,6 +146,7 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         reads.parent.mkdir(parents=True, exist_ok=True)
         reads.write_text("")
         env = {"MTLCORE_READ_LOG": str(reads), "MTLCORE_NOTEBOOK": name, "MPLBACKEND": INLINE_BACKEND,
+               "MTLCORE_PROGRESS": "text",   # text bars: a widget would be saved at 0% (mtlcore.progress)
                **(PORTABLE_ENV if name in PORTABLE_NUMERICS else {})}
         saved_env = {k: os.environ.get(k) for k in env}
         os.environ.update(env)  # inherited by the kernel

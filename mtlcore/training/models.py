@@ -137,7 +137,7 @@ class MultiTaskModel(nn.Module):
         was = self.training
         self.eval()
         out: dict[str, np.ndarray] = {}
-        from tqdm.auto import tqdm
+        from ..progress import tqdm
 
         try:
             batches = self._batches(tokenizer, texts, batch_size, max_length, "predict")

@@ -65,7 +65,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from tqdm.auto import tqdm
+from mtlcore.progress import tqdm
 
 from mtlcore import TrainConfig, record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.papers.paper_a.families import family_guards, reference_rows

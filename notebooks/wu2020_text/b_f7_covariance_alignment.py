@@ -66,7 +66,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from tqdm.auto import tqdm
+from mtlcore.progress import tqdm
 
 from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.analysis.covariance import factor_similarity

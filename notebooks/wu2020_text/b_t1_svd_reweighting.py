@@ -67,7 +67,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from tqdm.auto import tqdm
+from mtlcore.progress import tqdm
 
 from mtlcore import best_on_dev, record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.papers.wu2020.reweighting import (alg2_weights, choose_training_size, frozen_features, noisy_pair,

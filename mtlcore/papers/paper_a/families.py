@@ -68,7 +68,7 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
                   families: Sequence[str] = tuple(FAMILIES), progress: bool = True) -> pd.DataFrame:
     """Long table: family, seed, task, dev and test score (the task's metric, e.g. macro-F1), parameters
     (total and trainable, summed over a family's models) and training seconds (without diagnostics)."""
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     from ...reporting.cache import cached_train
 
@@ -169,7 +169,7 @@ def cached_references(base: TrainConfig, task: str, which: Sequence[str] = ("maj
 def reference_rows(base: TrainConfig, tasks: Sequence[str], progress: bool = True) -> pd.DataFrame:
     """Long table (family = the reference's name, task, dev, test, C) of the reference rows of
     `mtlcore.training.baselines` on the examples the families see (`base.max_train`, `base.max_eval`), cached."""
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     rows = []
     for task in tqdm(tasks, desc="reference rows", disable=not progress):

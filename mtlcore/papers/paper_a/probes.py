@@ -64,7 +64,7 @@ def corpus_features(base: TrainConfig, corpora: dict[str, Sequence[str]], contra
     """Representations on each corpus's test reports (the inputs its tasks share; the first task's test texts),
     keyed (model, seed, corpus): model = a task (its STL model: the corpus's STL run, or the STL run of
     `contrast_tasks`) or "mtl" (the corpus's MTL model, with `mtl`). Every run is the cached A-T1 family run."""
-    from tqdm.auto import tqdm
+    from ...progress import tqdm
 
     feats = {}
     for corpus, seed in tqdm([(c, s) for c in corpora for s in seeds], desc="representations", disable=not progress):

@@ -40,7 +40,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from tqdm.auto import tqdm
+from ...progress import tqdm
 
 from ..._io import set_seed
 from ...analysis.covariance import covariance_similarity, spectral_factor
