@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
@@ -66,9 +67,14 @@ def bootstrap_interval(values: Sequence[float] | np.ndarray, statistic: Callable
     estimate = float(statistic(x))
     if len(x) < 2:
         return Interval(estimate, -math.inf, math.inf, len(x), "bootstrap")
-    rng = np.random.default_rng(seed)
-    draws = np.array([statistic(x[rng.integers(0, len(x), len(x))]) for _ in range(n_boot)], dtype=float)
-    draws = draws[np.isfinite(draws)]  # e.g. a Spearman of a resample with a constant column
+    # scipy draws the resamples (rows by index, so a row of paired values stays together); the quantiles are
+    # taken here over the finite draws only (e.g. a Spearman of a resample with a constant column is NaN)
+    with warnings.catch_warnings():   # scipy's warning about NaN draws: handled below
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        res = stats.bootstrap((np.arange(len(x)),), lambda idx: statistic(x[idx]), n_resamples=n_boot,
+                              vectorized=False, method="percentile", rng=np.random.default_rng(seed))
+    draws = np.asarray(res.bootstrap_distribution, dtype=float)
+    draws = draws[np.isfinite(draws)]
     low, high = np.quantile(draws, [0.5 - level / 2, 0.5 + level / 2])
     return Interval(estimate, float(low), float(high), len(x), "bootstrap")
 
