@@ -461,3 +461,23 @@ def test_a_second_pipeline_on_the_same_results_is_refused_naming_the_first(tmp_p
         assert not (results / "summary.json").exists() and not (results / "nb.ipynb").exists()
     assert pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(results), "--no-report"]) == 0
     assert not (results / ".stamps" / "pipeline.lock").exists()
+
+
+def test_report_says_in_plain_words_what_each_deciding_condition_rests_on():
+    from mtlcore.reporting.report import plain_words, run_of
+
+    claim = {"conditions": [
+        {"name": "MTL - STL (points)", "core": True, "interval": {"estimate": -3.6, "low": -10.5, "high": 3.2, "n": 3},
+         "threshold": -2.0, "above": True, "status": "straddles"},
+        {"name": "gain", "core": True, "interval": {"estimate": 0.02, "low": 0.01, "high": 0.04, "n": 180},
+         "threshold": 0.0, "above": True, "status": "holds"},
+        {"name": "throughput", "core": True, "interval": None, "detail": "ratio 5.79 vs 4.80", "status": "holds"},
+        {"name": "pairs", "core": True, "interval": None, "blocked": "pairs not run", "status": "blocked"},
+        {"name": "side note", "core": False, "interval": None, "status": "holds"}],
+        "provenance": {"git_commit": "0123456789abcdef+dirty"}}
+    assert plain_words(claim) == [
+        "MTL - STL (points): -3.6; the 95% interval [-10.5, +3.2] over n=3 includes -2: too wide to decide.",
+        "gain: +0.02; the 95% interval [+0.01, +0.04] over n=180 lies at or above +0: holds.",
+        "throughput: ratio 5.79 vs 4.80, so it holds.",
+        "pairs: not judged (pairs not run)."]
+    assert run_of(claim) == "commit 0123456789 (uncommitted changes)" and plain_words({}) == []

@@ -96,6 +96,42 @@ def _rows(results: Path) -> list[dict]:
     return rows
 
 
+def _number(x: float) -> str:
+    return f"{x:+.3g}" if abs(x) < 1000 else f"{x:+.0f}"
+
+
+def plain_words(claim: dict) -> list[str]:
+    """What the verdict rests on, in words: one sentence per deciding ('core') condition of the claim, from its
+    stored estimate, interval, threshold and status (claims written before conditions were stored: none)."""
+    out = []
+    for c in claim.get("conditions") or []:
+        if not c.get("core"):
+            continue
+        name, iv, status = c["name"], c.get("interval"), c.get("status")
+        if status == "blocked" or c.get("blocked"):
+            out.append(f"{name}: not judged ({c.get('blocked') or 'blocked'}).")
+            continue
+        if not iv:
+            result = {"holds": "holds", "fails": "does not hold"}.get(status, status or "")
+            out.append(f"{name}: {c.get('detail') or ''}, so it {result}.".replace(": , so", ": so"))
+            continue
+        side = "at or above" if c.get("above", True) else "at or below"
+        where = (f"the 95% interval [{_number(iv['low'])}, {_number(iv['high'])}] over n={iv['n']}"
+                 if iv.get("low") is not None and abs(iv["low"]) != float("inf") else f"n={iv['n']} (no interval)")
+        verdict = {"holds": f"lies {side} {_number(c['threshold'])}: holds",
+                   "fails": f"lies on the other side of {_number(c['threshold'])}: does not hold",
+                   "straddles": f"includes {_number(c['threshold'])}: too wide to decide"}.get(status, status or "")
+        out.append(f"{name}: {_number(iv['estimate'])}; {where} {verdict}.")
+    return out
+
+
+def run_of(claim: dict) -> str:
+    """'commit 1a2b3c4 (clean tree)' of the run that wrote the claim, from its provenance."""
+    commit = (claim.get("provenance") or {}).get("git_commit") or "unknown"
+    dirty = commit.endswith("+dirty")
+    return f"commit {commit.removesuffix('+dirty')[:10]} ({'uncommitted changes' if dirty else 'clean tree'})"
+
+
 def _summary(results: Path) -> dict:
     path = results / "summary.json"
     try:
@@ -131,8 +167,9 @@ def render_markdown(results: Path, profile) -> str:
         if not c:
             continue
         out += ["", f"## {r['item'].id}: {r['item'].title}", "", f"*Paper:* {r['item'].claim}", "",
-                f"*Ours:* {c['ours']}", ""] + ([f"*Why {r['verdict']}:* {c['reason']}", ""] if c.get("reason") else []) + [
-                "Checks:"]
+                f"*Ours:* {c['ours']}", ""] + ([f"*Why {r['verdict']}:* {c['reason']}", ""] if c.get("reason") else []) + (
+                ["*In plain words:*", ""] + [f"- {w}" for w in plain_words(c)] + [""] if plain_words(c) else []) + [
+                f"*Run:* {run_of(c)}", "", "Checks:"]
         out += [f"- {'✔' if ok else '✘'} {name}" for name, ok in c["checks"].items()]
         out += [""] + [f"![{a}]({a})" if a.endswith(".png") else f"- [{a}]({a})" for a in c.get("artefacts", [])]
         out += [f"- missing: {a} (listed by the notebook, not in the results folder)" for a in c.get("missing", [])]
@@ -164,6 +201,9 @@ def render_html(results: Path, profile) -> str:
         body = f"<p><b>Paper {it.paper}:</b> {e(it.claim)}</p>"
         if c:
             why = f"<p><b>Why {e(r['verdict'])}:</b> {e(c['reason'])}</p>" if c.get("reason") else ""
+            words = plain_words(c)
+            why += ("<p><b>In plain words:</b></p><ul>" + "".join(f"<li>{e(w)}</li>" for w in words) + "</ul>"
+                    if words else "") + f"<p><b>Run:</b> {e(run_of(c))}</p>"
             body += f"<p><b>Ours:</b> {e(c['ours'])}</p>{why}<ul>" + "".join(
                 f"<li>{'&#10004;' if ok else '&#10008;'} {e(name)}</li>" for name, ok in c["checks"].items()) + "</ul>"
             for a in c.get("artefacts", []):
