@@ -1,6 +1,6 @@
 """The package's layers: every module imports, imports flow down only, and no import circle exists.
 
-Layers, top to bottom (README "Layout"): the CLI and the package's re-exports; `papers`; `reporting`;
+Layers, top to bottom (docs/layout.md): the CLI and the package's re-exports; `papers`; `reporting`;
 `training`; `tasks`; `analysis`; `_io` and `provenance`. A module may import its own layer or a lower
 one, never a higher one, and the graph of imports that run (module level and inside functions; not
 those under `if TYPE_CHECKING:`) has no cycle.
