@@ -116,6 +116,22 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--task", required=True, help="the task to export (one of the run's tasks)")
     ex.add_argument("--out", required=True, help="the Hugging Face model folder to create")
     ex.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    af = sub.add_parser("affinity", help="which tasks can share one model, predicted from short probes",
+                        description="Train short single-task probes and one multi-task probe (cached), measure for "
+                        "every pair of tasks the look-ahead affinity, gradient cosine, CKA of the probes and the "
+                        "covariance similarity of their inputs, and recommend a grouping of the tasks. See "
+                        "mtlcore.advisor.affinity.")
+    af.add_argument("--tasks", required=True, help="task names, comma lists, patterns or a task file (2 or more)")
+    af.add_argument("--out", required=True, help="folder for affinity.json, affinity_pairs.csv and the heatmaps")
+    af.add_argument("--max-groups", type=_positive_int, metavar="G", help="at most G models (default: any number)")
+    af.add_argument("--probe-examples", type=_positive_int, default=256, metavar="N",
+                    help="training examples per task and probe, one epoch (default: 256)")
+    af.add_argument("--records", type=_positive_int, default=4, metavar="R",
+                    help="batches per task the look-ahead and gradient signals average over (default: 4)")
+    af.add_argument("--encoder", default="minilm-l6", help="the encoder (default: minilm-l6)")
+    af.add_argument("--seed", type=int, default=0, help="the probes' seed (default: 0)")
+    af.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    af.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bars")
     t.add_argument("--config", help="YAML file with TrainConfig fields")
     t.add_argument("--out", required=True, help="run folder to create (built in <out>.partial/, renamed when done)")
     t.add_argument("--resume", action="store_true", help="continue <out>.partial from its last epoch")
@@ -242,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             return _predict(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "affinity":
+            from .advisor.affinity import main_affinity
+
+            return main_affinity(args)
         if args.command == "export":
             from .training.export import export_task
 

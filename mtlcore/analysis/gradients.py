@@ -61,20 +61,16 @@ def _cosine(gram: torch.Tensor) -> np.ndarray:
     return cos.cpu().numpy()
 
 
-def task_gradient_cosines(model, batch_per_task: Mapping[str, dict], per_layer: bool = True,
-                          share_inputs: bool = True) -> GradientCosines:
-    """Cosines between per-task loss gradients on `model`'s shared encoder parameters.
+def task_gradients(model, batch_per_task: Mapping[str, dict], share_inputs: bool = True
+                   ) -> tuple[list[str], list[torch.Tensor], dict[str, list[torch.Tensor]]]:
+    """(names, params, {task: [dL_task/dp for p in params]}) on `model`'s shared encoder parameters.
 
-    model: a `MultiTaskModel`. batch_per_task: {task: collated batch with labels}, on the model's device.
     Tasks whose batches hold the same inputs (an input group: the lumbar pathologies of one level text) share
     ONE forward pass, and each task's gradient is one backward pass over that shared graph (torch.autograd.grad
     with retain_graph); other tasks get a forward + backward each. .grad of the model is untouched; only the k
-    gradient vectors are held, no copy of the model. Dropout follows the model's train/eval mode (with dropout
-    on, a shared pass gives the tasks one dropout mask; `share_inputs=False` gives each task its own pass).
-    """
+    gradients are held, no copy of the model. Dropout follows the model's train/eval mode (with dropout on, a
+    shared pass gives the tasks one dropout mask; `share_inputs=False` gives each task its own pass)."""
     names, params = zip(*model.shared_parameters())
-    groups = [layer_group(n) for n in names]
-    tasks = list(batch_per_task)
     by_task: dict[str, list[torch.Tensor]] = {}
     shared = share_inputs and hasattr(model, "forward_tasks") and getattr(model, "alignment", None) is None
     for unit in _same_inputs(batch_per_task, shared):
@@ -85,6 +81,19 @@ def task_gradient_cosines(model, batch_per_task: Mapping[str, dict], per_layer: 
             loss = model.loss(task, logits[task], batch_per_task[task]["labels"])
             g = torch.autograd.grad(loss, params, allow_unused=True, retain_graph=i < len(unit) - 1)
             by_task[task] = [torch.zeros_like(p) if gi is None else gi.detach() for gi, p in zip(g, params)]
+    return list(names), list(params), {t: by_task[t] for t in batch_per_task}
+
+
+def task_gradient_cosines(model, batch_per_task: Mapping[str, dict], per_layer: bool = True,
+                          share_inputs: bool = True, gradients=None) -> GradientCosines:
+    """Cosines between per-task loss gradients on `model`'s shared encoder parameters.
+
+    model: a `MultiTaskModel`. batch_per_task: {task: collated batch with labels}, on the model's device. The
+    gradients are `task_gradients(model, batch_per_task, share_inputs)` unless given (`gradients`: its result).
+    """
+    names, params, by_task = gradients or task_gradients(model, batch_per_task, share_inputs)
+    groups = [layer_group(n) for n in names]
+    tasks = list(batch_per_task)
     grads = [by_task[t] for t in tasks]
     k = len(tasks)
     keys = sorted(set(groups), key=_group_order)
