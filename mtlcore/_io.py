@@ -150,9 +150,24 @@ def atomic_save_figure(fig, stem: str | Path) -> SavedFiles:
     return out
 
 
-def atomic_write_csv(path: str | Path, frame) -> Path:
-    """Write a pandas DataFrame as CSV atomically."""
-    return _atomic(Path(path), lambda p: frame.to_csv(p, index=False))
+class SavedPath(type(Path())):   # (the concrete PosixPath / WindowsPath class: Path itself cannot be subclassed
+    """A path written (a Path in every way); shown in a notebook as its file name, not a machine's path."""   # before 3.12)
+
+    def __repr__(self) -> str:
+        return f"saved {self.name}"
+
+    # paths derived from it (parent, / name, with_suffix) are plain paths: Python 3.10-3.11, then 3.12+
+    @classmethod
+    def _from_parsed_parts(cls, drv, root, parts):
+        return type(Path())._from_parsed_parts(drv, root, parts)
+
+    def with_segments(self, *segments):
+        return Path(*segments)
+
+
+def atomic_write_csv(path: str | Path, frame) -> SavedPath:
+    """Write a pandas DataFrame as CSV atomically; returns the path (shown by its file name)."""
+    return SavedPath(_atomic(Path(path), lambda p: frame.to_csv(p, index=False)))
 
 
 def _json_default(o: Any) -> Any:

@@ -381,6 +381,20 @@ def test_the_gpu_profile_runs_end_to_end_at_smoke_sizes(tmp_path, monkeypatch):
     assert rc == 0 and not failed, failed
     assert (results / "report.html").is_file()
     assert len(summary["notebooks"]) == len(run)
+    # what a reader of the executed notebooks sees: each figure inline, no machine's paths, no avoidable warning
+    from mtlcore._io import REPO_ROOT
+
+    for nb in discover():
+        name = notebook_name(nb)
+        if name in SIZES_ONLY:
+            continue
+        outputs = [o for c in json.loads((results / f"{name}.ipynb").read_text())["cells"] for o in c.get("outputs", [])]
+        shown = json.dumps([{k: v for k, v in o.items() if k != "data"} | {"data": {k: v for k, v in o.get(
+            "data", {}).items() if not k.startswith("image/")}} for o in outputs])
+        for bad in (str(REPO_ROOT), str(tmp_path), "IProgress", "FutureWarning", "LOAD REPORT"):
+            assert bad not in shown, f"{name}: its outputs show {bad!r}"
+        if "save_figure(" in nb.read_text():
+            assert any("image/png" in o.get("data", {}) for o in outputs), f"{name}: no inline figure"
 
 
 def test_a_killed_worker_fails_only_its_own_notebook(tmp_path):

@@ -113,9 +113,9 @@ sns.set_theme(style="whitegrid")
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
 s = summary.reset_index()
 axes[0].scatter(s["eq5 change"], s["gain (points)"], color="tab:blue")
-for _, row in s.iterrows():
-    axes[0].annotate(row.pair, (row["eq5 change"], row["gain (points)"]), fontsize=7, xytext=(3, 3),
-                     textcoords="offset points")
+for n, (_, row) in enumerate(s.sort_values("eq5 change").iterrows()):   # labels alternate above and below
+    axes[0].annotate(row.pair, (row["eq5 change"], row["gain (points)"]), fontsize=7,
+                     xytext=(3, 4 if n % 2 else -10), textcoords="offset points")
 axes[0].axhline(0, color="black", lw=0.8)
 axes[0].axvline(0, color="black", lw=0.8)
 axes[0].set(xlabel="raw eq. 5 score: after - before alignment", ylabel="alignment gain (test accuracy points)",
@@ -124,6 +124,7 @@ long = s.melt(id_vars="pair", value_vars=["eq5 before", "eq5 after"], var_name="
 sns.barplot(data=long, x="pair", y="raw eq. 5 score", hue="", ax=axes[1])
 axes[1].tick_params(axis="x", rotation=70)
 axes[1].set(xlabel="", title="raw eq. 5 score of the pair's embeddings")
+axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 fig.tight_layout()
 save_figure(fig, out / "b_f7_covariance_alignment")
 
