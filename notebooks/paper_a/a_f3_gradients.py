@@ -51,7 +51,7 @@ import json
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from tqdm.auto import tqdm
+from mtlcore.progress import tqdm
 
 from mtlcore import cached_train, record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.papers.paper_a import (base_config, corpus_guards, dev_guard, family_config, gradient_cosines,

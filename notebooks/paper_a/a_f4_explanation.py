@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from tqdm.auto import tqdm
+from mtlcore.progress import tqdm
 
 from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, family_guards, gradient_cosines,
