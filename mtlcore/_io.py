@@ -35,6 +35,17 @@ DISK_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the d
                errno.EFBIG: "the file is larger than the size limit (ulimit -f)"}
 
 
+_WARNED: dict = {}   # warn's registry: a message is shown once per process under the default filter
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """`warnings.warn`, shown as 'mtlcore: <Category>: message' instead of under the path of the file that
+    raised it (a notebook's output would show the machine's paths); filters and pytest.warns see it as usual."""
+    import warnings
+
+    warnings.warn_explicit(message, category, "mtlcore", 0, module="mtlcore", registry=_WARNED)
+
+
 class WriteError(OSError):
     """A result file could not be written (disk full, quota, file-size limit); names the file. The file's old
     contents, if any, are unchanged (writes go through a temp file + rename)."""

@@ -392,3 +392,22 @@ def test_a_blocked_condition_keeps_the_guard_reason_first_and_dev_guards_say_dev
     assert res.reason.startswith("models did not learn")
     assert "mean dev" in v.guard("stl (dev)", "glue", {"a": 60.0}, {"a": 50.0}, {"a": 70.0}, split="dev").describe()
     assert "mean test" in floor.describe()
+
+
+def test_advisor_verdict_reaches_each_outcome():
+    """The advisor's three core conditions on hand-made inputs: all hold; the compute budget broken; the ranking
+    undecided over noisy groups; too few groups refused."""
+    x = np.arange(16, dtype=float)
+    good = v.advisor(x, 2 * x + 1, 50, 1000, [1.0, 2.0, 1.5])
+    assert good.verdict == "reproduced", good.describe()
+    assert "50 s vs 1000 s = 5.0%" in good.describe()
+    slow = v.advisor(x, 2 * x + 1, 200, 1000, [1.0, 2.0, 1.5])
+    assert slow.verdict == "not reproduced" and "-> fails" in slow.describe()
+    unsure = v.advisor(x, np.sin(x), 50, 1000, [1.0, 2.0, 1.5])   # Spearman +0.05 [-0.47, +0.55]
+    assert unsure.verdict == "inconclusive"
+    against = v.advisor(x, -x, 50, 1000, [1.0, 2.0, 1.5])          # ranks the gaps backwards
+    assert against.verdict == "not reproduced"
+    same = v.advisor(x, 2 * x, 50, 1000, [0.0, 0.0])   # the grouping is one of the two defaults: ties hold (>= 0)
+    assert same.verdict == "reproduced"
+    with pytest.raises(ValueError, match=">= 15 groups"):
+        v.advisor(x[:5], x[:5], 1, 10, [1.0])

@@ -177,18 +177,31 @@ def advise(tasks: Sequence[str], max_groups: int | None = None, probe_examples: 
         raise ValueError(f"--tasks: affinity needs at least 2 tasks, got {tasks}")
     t0 = time.perf_counter()
     stl, mtl = (probe_config(tasks, m, probe_examples, encoder, seed, progress) for m in ("stl", "mtl"))
-    dev = {}
+    dev, train_seconds = {}, 0.0
     for cfg in (stl, mtl):
-        metrics = cached_train(cfg).metrics
-        for t, row in (metrics.get("tasks") or {}).items():
+        run = cached_train(cfg)
+        for t, row in (run.metrics.get("tasks") or {}).items():
             dev[f"{cfg.mode}:{t}"] = round(float(row["score"]), 4)
+        train_seconds += run_seconds(run.folder)
+    t1 = time.perf_counter()
     signals = {**_mtl_signals(mtl, records), "cka": _cka(stl), "covariance": _covariance(tasks, encoder, stl.max_length)}
+    signal_seconds = time.perf_counter() - t1
     combined = combine_signals({k: signals[k] for k in SIGNALS})
     idx, score, method = best_grouping(combined, max_groups)
+    # the probes' cost whether they came from the cache or not: their recorded training time + the signals' time
     settings = {"probe_examples": probe_examples, "records": records, "encoder": encoder, "seed": seed,
-                "max_groups": max_groups, "lookahead_lr": mtl.lr, "probe_config": stl.to_dict()}
+                "max_groups": max_groups, "lookahead_lr": mtl.lr, "probe_train_seconds": round(train_seconds, 1),
+                "signal_seconds": round(signal_seconds, 1), "probe_config": stl.to_dict()}
     return Advice(tasks, signals, combined, [[tasks[i] for i in g] for g in idx], score, method, dev,
                   time.perf_counter() - t0, settings)
+
+
+def run_seconds(folder) -> float:
+    """The training seconds a (cached) run folder recorded (`timing.json`; 0 when absent)."""
+    import json
+
+    path = Path(folder) / "timing.json"
+    return float(json.loads(path.read_text()).get("train_seconds", 0.0)) if path.is_file() else 0.0
 
 
 def figure(advice: Advice):

@@ -26,11 +26,12 @@ is NaN, with a `ConstantLayerWarning`.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
 import torch
+
+from .._io import warn
 
 Array = np.ndarray | torch.Tensor
 CONSTANT_TOL = 1e-10  # centred / raw sum of squares below this: the layer is constant over the examples
@@ -57,8 +58,7 @@ def _is_constant(centred_sq: torch.Tensor | float, raw_sq: torch.Tensor | float)
 
 
 def _undefined(what: str) -> float:
-    warnings.warn(f"CKA undefined: {what} is constant over the examples (zero variance); returning NaN",
-                  ConstantLayerWarning, stacklevel=3)
+    warn(f"CKA undefined: {what} is constant over the examples (zero variance); returning NaN", ConstantLayerWarning)
     return float("nan")
 
 

@@ -57,6 +57,9 @@ ITEMS = (
          "Alignment gains on 13/15 pairs, up to +4.1%; the score rises on all 15 after alignment."),
     Item("B-T1", "B", "SVD reweighting vs uniform weights, multi-label data sharing inputs",
          "ChestX-ray14: +0.4 mean AUC; with random labels on 20% of one task's data, over 20 pairs: +2.4 mean AUC."),
+    Item("ADV", "mtlcore", "Task-affinity advisor (python -m mtlcore affinity) against real runs: A-F4's groups, a mixed task set",
+         "Not a paper's claim (issue 24): short probes should rank the groups' real MTL - STL gaps, cost at most 10% of "
+         "training every group, and recommend a grouping at least as good as one model or one model per task."),
 )
 
 COLORS = {"reproduced": "#2e7d32", "partly": "#ef6c00", "not reproduced": "#c62828", "inconclusive": "#1565c0",

@@ -532,6 +532,37 @@ def a_f4(cka: Sequence[float], cosine: Sequence[float], gap: Sequence[float], mi
     ], partly_if_some_core=True, guards=guards)
 
 
+ADVISOR_MAX_COMPUTE = 0.10   # the advisor's probes may cost at most this share of training every group (issue 24)
+
+
+def advisor(prediction: Sequence[float], gap: Sequence[float], advisor_seconds: float, training_seconds: float,
+            grouping_minus_best: Sequence[float], min_groups: int = 15, seed: int = 0,
+            guards: Sequence[Guard] = (), families: tuple[str, ...] = (),
+            secondary: dict[str, str] | None = None) -> Verdict:
+    """The task-affinity advisor against real runs (issue 24; criteria fixed in the notebook before its results).
+    (core) its combined pairwise prediction ranks the groups' real MTL - STL gaps: Spearman > 0, bootstrap over
+    groups; (core) its probes cost at most ADVISOR_MAX_COMPUTE of training every group; (core) on the mixed task
+    set its recommended grouping scores at least as well as the better of one model for all and all-STL (per
+    seed: grouping - max(one model, all-STL), mean test points, t over seeds, >= 0)."""
+    n = len(gap)
+    if n < min_groups or len(prediction) != n:
+        raise ValueError(f"advisor needs >= {min_groups} groups with a prediction and a gap each; got "
+                         f"{len(prediction)}, {n}")
+    if advisor_seconds < 0 or training_seconds <= 0:
+        raise ValueError(f"advisor: seconds must be >= 0 (advisor) and > 0 (training), got {advisor_seconds}, "
+                         f"{training_seconds}")
+    share = advisor_seconds / training_seconds
+    return decide("ADV", [
+        Condition("Spearman(advisor's combined affinity, MTL - STL gap)", True,
+                  spearman_interval(prediction, gap, seed=seed), 0.0, families=families),
+        Condition(f"advisor compute <= {ADVISOR_MAX_COMPUTE:.0%} of training every group", True,
+                  holds=share <= ADVISOR_MAX_COMPUTE,
+                  detail=f"{advisor_seconds:.0f} s vs {training_seconds:.0f} s = {share:.1%}"),
+        Condition("mixed set: recommended grouping - better of (one model, all-STL), mean test points", True,
+                  t_interval(grouping_minus_best), 0.0, inclusive=True, families=families),
+    ], secondary, guards=guards)
+
+
 def count_condition(name: str, core: bool, intervals: Sequence[Interval], threshold: float, need: int,
                     above: bool = True, labels: Sequence[str] | None = None) -> Condition:
     """"At least `need` of these intervals lie wholly on the claimed side of `threshold`": holds when that many

@@ -30,7 +30,6 @@ import os
 import shutil
 import time
 import traceback
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -38,7 +37,7 @@ from typing import Sequence
 import numpy as np
 
 from . import distributed
-from .._io import FolderLock, atomic_write_json, resolve_device, set_seed
+from .._io import FolderLock, atomic_write_json, resolve_device, set_seed, warn
 from .config import ConfigError, TrainConfig
 from .encoders import encoder_positions, load_tokenizer
 from ..tasks.check import split_warnings
@@ -192,7 +191,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, callbacks: Sequence[C
     data = {split: prepare_split(cfg, tokenizer, split) for split in ("train", "dev", "test")}
     if ctx.is_main:
         for message in small_split_warnings(data):
-            warnings.warn(message, SmallSplitWarning, stacklevel=2)
+            warn(message, SmallSplitWarning)
     if out is None:
         return _train_into(cfg, None, data, callbacks, resume, ctx=ctx)
     folder_lock = FolderLock(out) if lock else None

@@ -25,7 +25,6 @@ import math
 import pickle
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -35,7 +34,7 @@ from tqdm import tqdm
 
 from . import batching
 from .batching import input_units
-from .._io import atomic_torch_save, plain, resolve_device
+from .._io import atomic_torch_save, plain, resolve_device, warn
 from .distributed import SINGLE, DistContext, rank_device, shard
 from .config import ConfigError, TrainConfig
 from .encoders import load_encoder
@@ -120,9 +119,8 @@ class Trainer:
         self.weighting = make_weighting(cfg.weighting, list(train), weights)
         self.step = 0
         if cfg.precision == "bf16" and self.device.type == "cpu" and cpu_bf16_support() is False:
-            warnings.warn("precision bf16 on a CPU without AVX512-BF16 or AMX: bfloat16 matrix products are "
-                          "emulated there and train far slower than fp32 (measured ~30x on an AVX2 CPU)",
-                          stacklevel=2)
+            warn("precision bf16 on a CPU without AVX512-BF16 or AMX: bfloat16 matrix products are emulated there "
+                 "and train far slower than fp32 (measured ~30x on an AVX2 CPU)")
         self.model.to(self.device)
         self.model.class_weights = {
             t: w for t, enc in train.items() if enc.task.kind == "classification"
