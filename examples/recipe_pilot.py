@@ -146,10 +146,17 @@ def lpft(head_lr: float, families: list[str]) -> None:
     _save(rows)
     for family in families:
         rows += _rows("lpft", family, LUMBAR, 10, {**PAPER_A_CPU, "head_lr": head_lr, "head_init": "probe"})
+    _show_stage("lpft", ["family", "head_init", "head_lr"])
+
+
+def _show_stage(stage: str, columns: list[str]) -> pd.Series:
+    """Print a stage's dev scores per task and their means over tasks per setting (`columns`); returns the means."""
     table = pd.read_csv(OUT)
-    table = table[table.stage == "lpft"].fillna({"head_init": "random"})
-    print(table.pivot_table(index="task", columns=["family", "head_init", "head_lr"], values="dev").round(1))
-    print(table.groupby(["family", "head_init", "head_lr"]).dev.mean().round(2))
+    table = table[table.stage == stage].fillna({"head_init": "random"})
+    print(table.pivot_table(index="task", columns=columns, values="dev").round(1))
+    means = table.groupby(columns).dev.mean().round(2)
+    print(means)
+    return means
 
 
 def adapters_lpft() -> None:
@@ -159,12 +166,7 @@ def adapters_lpft() -> None:
         for family in ("stl+adapters", "mtl+adapters"):
             _rows("adapters-lpft", family, LUMBAR, 10,
                   {**PAPER_A_CPU, "head_lr": 5e-5, "head_init": "probe", "adapter_lr": adapter_lr})
-    table = pd.read_csv(OUT)
-    table = table[table.stage == "adapters-lpft"]
-    print(table.pivot_table(index="task", columns=["family", "adapter_lr"], values="dev").round(1))
-    means = table.groupby(["family", "adapter_lr"]).dev.mean().round(2)
-    print(means)
-    stl = means["stl+adapters"]
+    stl = _show_stage("adapters-lpft", ["family", "adapter_lr"])["stl+adapters"]
     best = stl.idxmax() if stl.max() - stl.get(3e-3, -1e9) >= 0.5 else 3e-3
     print(f"rule: adapter_lr {best:g} (STL with adapters dev mean {stl[best]:.2f})")
 
