@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from ._io import LockedError, WriteError, disk_error
+from ._io import LockedError, WriteError, disk_error, positive_int as _positive_int
 from .training.config import ConfigError, TrainConfig
 from .tasks import DataError, UnknownTaskError
 
@@ -52,18 +52,15 @@ def field_help(cls: type = TrainConfig) -> dict[str, str]:
     return out
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
 _FORMAT = {"task_weights": 'JSON, e.g. {"glue/rte": 2}:'}
 _METAVAR = {"int": "N", "float": "X", "str": "TEXT"}
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    """--run, --batch-size and --progress: the flags of the commands that use a trained run's models."""
+    p.add_argument("--run", required=True, help="a run folder made by `train` (with its checkpoint)")
+    p.add_argument("--batch-size", type=_positive_int, default=64, metavar="N", help="texts per batch (default: 64)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,25 +86,21 @@ def _parser() -> argparse.ArgumentParser:
                         description="Each task of the run predicts every row of --input: the class name and the "
                         "class probabilities (classification), 0/1 and a probability per label (multi-label) or "
                         "the score (regression), added to the input's columns. See mtlcore.training.predict.")
-    pr.add_argument("--run", required=True, help="a run folder made by `train` (with its checkpoint)")
+    _run_arguments(pr)
     pr.add_argument("--input", required=True, help="CSV or JSONL file of texts; - reads standard input")
     pr.add_argument("--out", required=True, help="CSV, or JSONL for a .jsonl name; - prints CSV")
     pr.add_argument("--text-column", help="the column holding the text (default: each task's own text columns)")
     pr.add_argument("--tasks", help="comma-separated subset of the run's tasks (default: all)")
-    pr.add_argument("--batch-size", type=_positive_int, default=64, metavar="N", help="texts per batch (default: 64)")
-    pr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
     ev = sub.add_parser("evaluate", help="score a trained run on a labelled split of its tasks",
                         description="Metrics, confusion matrices and per-example predictions of the run's models on "
                         "--split of their tasks, written into --out. See mtlcore.training.predict.")
-    ev.add_argument("--run", required=True, help="a run folder made by `train` (with its checkpoint)")
+    _run_arguments(ev)
     ev.add_argument("--tasks", help="comma-separated subset of the run's tasks, or a task file to register first "
                     "(default: all the run's tasks)")
     ev.add_argument("--split", default="test", help="train, dev or test (default: test)")
     ev.add_argument("--max-eval", type=_positive_int, metavar="N",
                     help="the first N examples of the split (default: all)")
     ev.add_argument("--out", required=True, help="folder for metrics.json, confusion and prediction tables")
-    ev.add_argument("--batch-size", type=_positive_int, default=64, metavar="N", help="texts per batch (default: 64)")
-    ev.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar")
     ex = sub.add_parser("export", help="one task of a trained run as a Hugging Face model folder",
                         description="Write --task of --run as a folder that transformers' "
                         "AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True) loads "

@@ -11,6 +11,7 @@ stale by a killed process; the file records the holder's pid and host for the er
 """
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 
 import errno
@@ -142,6 +143,44 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
             np.save(f, array)
 
     return _atomic(Path(path), write)
+
+
+@contextlib.contextmanager
+def atomic_folder(out: str | Path, overwrite: bool = False):
+    """Build a folder in `<out>.partial` (yielded) and rename it to `out` when the block ends without an error
+    (replacing `out` only with `overwrite`); on an error nothing of it is left. FileExistsError up front when
+    `out` exists and not `overwrite`."""
+    import shutil
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        yield partial
+        if out.exists():
+            shutil.rmtree(out)
+        partial.rename(out)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def positive_int(text: str, also: tuple[str, ...] = ()) -> int | str:
+    """An argparse type: a positive integer, or one of the words `also` (e.g. 'auto')."""
+    import argparse
+
+    if text in also:
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        words = "".join(f"{w!r} or " for w in also)
+        raise argparse.ArgumentTypeError(f"must be {words}a positive integer, got {text!r}")
+    return value
 
 
 class SavedFiles(list):

@@ -29,7 +29,6 @@ probes' dev scores and the settings), `affinity_pairs.csv` and `affinity.png` / 
 from __future__ import annotations
 
 import itertools
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,25 +231,14 @@ def write_advice(advice: Advice, out: str | Path, overwrite: bool = False) -> Pa
     """affinity.json, affinity_pairs.csv and affinity.png/.pdf into `out`, built beside it and renamed."""
     import matplotlib.pyplot as plt
 
-    from .._io import atomic_save_figure, atomic_write_csv, atomic_write_json
+    from .._io import atomic_folder, atomic_save_figure, atomic_write_csv, atomic_write_json
 
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with atomic_folder(out, overwrite) as partial:
         atomic_write_json(partial / "affinity.json", advice.to_json())
         atomic_write_csv(partial / "affinity_pairs.csv", advice.pairs())
         fig = figure(advice)
         atomic_save_figure(fig, partial / "affinity")
         plt.close(fig)
-        if out.exists():
-            shutil.rmtree(out)
-        partial.rename(out)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return out
 
 

@@ -24,6 +24,7 @@ did not finish. The exit code is non-zero if anything failed. Finally `report.md
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import logging
@@ -32,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from .._io import REPO_ROOT, FolderLock, LockedError, atomic_write_json
+from .._io import REPO_ROOT, FolderLock, LockedError, atomic_write_json, positive_int
 from .claims import forget_claims
 from .cache import code_version, file_digest
 from ..training.config import ConfigError, Profile
@@ -232,18 +233,6 @@ def auto_jobs(notebooks: int, cores: int | None = None, memory_gb: float | None 
     return max(1, min(cores, notebooks, int(memory_gb // NOTEBOOK_MEMORY_GB)))
 
 
-def _jobs(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 'auto' or a positive integer, got {text!r}")
-    return value
-
-
 def thread_share(jobs: int, cores: int | None = None) -> int:
     """Threads per notebook when `jobs` run at once on `cores` cores (at least 1)."""
     return max(1, (cores or machine_cores()) // jobs)
@@ -338,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="notebook .py files to run (default: all)")
     ap.add_argument("--results", help="output folder (default results/<profile>)")
     ap.add_argument("--force", action="store_true", help="run notebooks even when their stamp is current")
-    ap.add_argument("--jobs", type=_jobs, default="auto",
+    ap.add_argument("--jobs", type=functools.partial(positive_int, also=("auto",)), default="auto",
                     help="notebooks run at once, each in its own process with cores/jobs threads; 'auto' (default): "
                          f"one per core, at most one per {NOTEBOOK_MEMORY_GB} GB of memory")
     ap.add_argument("--no-report", action="store_true", help="skip report.md / report.html")

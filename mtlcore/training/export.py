@@ -16,7 +16,6 @@ built beside `--out` and renamed into place when complete.
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 PROBLEM_TYPES = {"classification": "single_label_classification", "multilabel": "multi_label_classification",
@@ -29,12 +28,13 @@ class ExportError(ValueError):
 
 def export_task(run: str | Path, task: str, out: str | Path, overwrite: bool = False) -> Path:
     """Write `task` of run folder `run` into the Hugging Face model folder `out`; returns `out`."""
+    from .._io import atomic_folder
     from ..tasks import task_key
     from .hf_modeling import PooledSequenceClassifier
     from .predict import _run_models
 
     out = Path(out)
-    if out.exists() and not overwrite:
+    if out.exists() and not overwrite:   # before the model is loaded
         raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
     max_length, units = _run_models(run, [task])
     model, tokenizer, _ = next(iter(units))
@@ -60,15 +60,8 @@ def export_task(run: str | Path, task: str, out: str | Path, overwrite: bool = F
     hf.classifier.load_state_dict(head)
     hf.eval()
     hf.register_for_auto_class("AutoModelForSequenceClassification")
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+    with atomic_folder(out, overwrite) as partial:
         hf.save_pretrained(partial)
         tokenizer.model_max_length = max_length
         tokenizer.save_pretrained(partial)
-        if out.exists():
-            shutil.rmtree(out)
-        partial.rename(out)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return out
