@@ -495,3 +495,17 @@ def test_report_says_in_plain_words_what_each_deciding_condition_rests_on():
         "throughput: ratio 5.79 vs 4.80, so it holds.",
         "pairs: not judged (pairs not run)."]
     assert run_of(claim) == "commit 0123456789 (uncommitted changes)" and plain_words({}) == []
+
+
+def test_parallel_runs_start_the_longest_notebooks_first(tmp_path):
+    from mtlcore.reporting.pipeline import NOTEBOOKS, longest_first
+
+    names = ["paper_a/a_data", "paper_a/a_f4_explanation", "paper_a/a_t1_families", "wu2020/b_f2_toy"]
+    sources = [NOTEBOOKS / f"{n}.py" for n in names]
+    assert longest_first(sources, tmp_path) == sorted(sources)          # no summary yet: name order
+    (tmp_path / "summary.json").write_text(json.dumps({"notebooks": [
+        {"notebook": "paper_a/a_data", "seconds": 13.0},
+        {"notebook": "paper_a/a_f4_explanation", "seconds": 0.1, "ran_seconds": 3900.0},   # up to date last time
+        {"notebook": "paper_a/a_t1_families", "seconds": 2900.0}]}))
+    order = [s.relative_to(NOTEBOOKS).with_suffix("").as_posix() for s in longest_first(sources, tmp_path)]
+    assert order == ["wu2020/b_f2_toy", "paper_a/a_f4_explanation", "paper_a/a_t1_families", "paper_a/a_data"]

@@ -255,6 +255,21 @@ def _worker_main(source: Path, profile: Profile, results: Path, force: bool, thr
     queue.put((str(source), row))
 
 
+def longest_first(sources: list[Path], results: Path) -> list[Path]:
+    """`sources` in the order to start them when running several at once: the longest last run first (its
+    `ran_seconds` or `seconds` in `summary.json`), notebooks never run before them all (their time is unknown),
+    name order among equals. Starting the long ones first shortens the whole run (the longest-processing-time
+    rule): with name order, the last notebook to start may be the longest and run alone at the end."""
+    try:
+        rows = json.loads((results / "summary.json").read_text()).get("notebooks", [])
+    except (OSError, json.JSONDecodeError, AttributeError):
+        rows = []
+    took = {r.get("notebook"): r.get("ran_seconds") or r.get("seconds") for r in rows if isinstance(r, dict)}
+    known = {s: float(took[notebook_name(s)]) for s in sources
+             if isinstance(took.get(notebook_name(s)), (int, float)) and took[notebook_name(s)] > 0}
+    return sorted(sources, key=lambda s: (s in known, -known.get(s, 0.0), notebook_name(s)))
+
+
 def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bool, jobs: int) -> list[dict]:
     """Run `sources` `jobs` at a time, each in its own process (spawned: nothing of this process's thread pools
     is inherited) with `thread_share(jobs)` threads. Same caching, stamps and logs as one at a time: a training
@@ -270,7 +285,7 @@ def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bo
     print(f"running {len(sources)} notebooks, {jobs} at a time with {threads} thread(s) each", flush=True)
     ctx = multiprocessing.get_context("spawn")
     results_q = ctx.Queue()
-    pending, running, rows = list(sources), {}, []
+    pending, running, rows = longest_first(list(sources), results), {}, []
     beat = time.perf_counter()
 
     def finish(key: str, row: dict) -> None:
