@@ -21,6 +21,7 @@ import math
 import os
 import random
 import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -146,15 +147,20 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_folder(out: str | Path, overwrite: bool = False):
-    """Build a folder in `<out>.partial` (yielded) and rename it to `out` when the block ends without an error
-    (replacing `out` only with `overwrite`); on an error nothing of it is left. FileExistsError up front when
-    `out` exists and not `overwrite`."""
+def atomic_folder(out: str | Path, overwrite: bool = False, marker: str | None = None):
+    """Build a folder in `<out>.partial` (yielded) and rename it to `out` when the block ends without an error;
+    on an error nothing of it is left. An existing `out` is replaced only with `overwrite`, and only if it is
+    empty or holds `marker` (a file this kind of folder always has): --overwrite never deletes a folder of
+    something else. Both refusals are FileExistsError, raised up front."""
     import shutil
 
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
+    if out.exists():
+        if not overwrite:
+            raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
+        if not out.is_dir() or (any(out.iterdir()) and (marker is None or not (out / marker).is_file())):
+            raise FileExistsError(f"--out {out} exists and is not a folder this command wrote (no {marker}); "
+                                  "--overwrite replaces only those: choose another --out")
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -206,13 +212,15 @@ class SavedPath(type(Path())):   # (the concrete PosixPath / WindowsPath class: 
     def __repr__(self) -> str:
         return f"saved {self.name}"
 
-    # paths derived from it (parent, / name, with_suffix) are plain paths: Python 3.10-3.11, then 3.12+
-    @classmethod
-    def _from_parsed_parts(cls, drv, root, parts):
-        return type(Path())._from_parsed_parts(drv, root, parts)
-
+    # paths derived from it (parent, / name, with_suffix) are plain paths: 3.12+ builds them with with_segments,
+    # 3.10-3.11 with the class method _from_parsed_parts (an instance method from 3.12: not overridden there)
     def with_segments(self, *segments):
         return Path(*segments)
+
+    if sys.version_info < (3, 12):
+        @classmethod
+        def _from_parsed_parts(cls, drv, root, parts):
+            return type(Path())._from_parsed_parts(drv, root, parts)
 
 
 def atomic_write_csv(path: str | Path, frame) -> SavedPath:

@@ -4,6 +4,7 @@ to the package); `from mtlcore import TrainConfig` and `mtlcore.TrainConfig` wor
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Callable
 
 
@@ -12,8 +13,10 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str],
     module_globals = importlib.import_module(package).__dict__
 
     def __getattr__(name: str) -> object:
-        if name not in exports:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        if name not in exports:   # a subpackage or module (`mtlcore.tasks` after `import mtlcore`), as before
+            if importlib.util.find_spec(f"{package}.{name}") is None:
+                raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            return importlib.import_module(f"{package}.{name}")
         module, _, attribute = exports[name].partition(":")
         value = getattr(importlib.import_module(module, package), attribute or name)
         module_globals[name] = value   # later lookups do not come here again

@@ -76,9 +76,9 @@ def test_best_grouping_finds_the_known_best_grouping():
     assert best_grouping(-np.ones((3, 3)) + np.eye(3))[0] == [[0], [1], [2]]
     # a hand-made 4-task case: 0 helps 1 a lot but 1 hurts 0 a little (directed), 2 and 3 are neutral
     d = np.array([[0, 2.0, 0, 0], [-0.5, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
-    # 0 and 1 together gain 2 - 0.5 > 0; 2 and 3 gain nothing either way, and a tie goes to fewer groups
-    # (fewer models to serve)
-    assert best_grouping(d)[0] == [[0, 1], [2, 3]]
+    # 0 and 1 together gain 2 - 0.5 > 0; 2 and 3 gain nothing either way, and a tie keeps them apart (no sharing
+    # without a predicted gain)
+    assert best_grouping(d)[0] == [[0, 1], [2], [3]]
     with pytest.raises(ValueError, match="max_groups"):
         best_grouping(a, max_groups=0)
 
@@ -88,7 +88,7 @@ def test_the_heuristic_beyond_the_exhaustive_size_recovers_clear_blocks():
     assert a.shape[0] > EXHAUSTIVE_TASKS
     groups, score, method = best_grouping(a)
     assert method == "greedy merge + moves" and groups == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11]]
-    assert score == pytest.approx(12.0)   # every task gets the mean affinity 1 of its block
+    assert score == pytest.approx(4 * 3 + 3 * 2 + 5 * 4)   # every ordered pair within a block adds 1
     assert len(best_grouping(a, max_groups=2)[0]) == 2
     for seed in range(5):   # where both run, the heuristic reaches at least 90% of the exhaustive optimum
         small = _blocks([3, 2, 3], noise=0.3, seed=seed)
@@ -98,14 +98,25 @@ def test_the_heuristic_beyond_the_exhaustive_size_recovers_clear_blocks():
 def test_combine_signals_standardises_each_signal_over_the_pairs():
     rng = np.random.default_rng(1)
     s1, s2 = (symmetric_random(rng, 4) for _ in range(2))
-    c = combine_signals({"a": s1, "b": s2})
-    assert np.allclose(c, c.T) and np.allclose(np.diag(c), 0)
-    # a positive rescaling or shift of a signal changes nothing; a constant signal adds nothing
-    assert np.allclose(combine_signals({"a": 10 * s1 + 3, "b": s2}), c)
-    assert np.allclose(combine_signals({"a": s1, "b": s2, "flat": np.ones((4, 4))}), c * 2 / 3)
+    c, used = combine_signals({"a": s1, "b": s2})
+    assert used == ["a", "b"] and np.allclose(c, c.T) and np.allclose(np.diag(c), 0)
+    # a positive rescaling or shift of a signal changes nothing; a constant signal, or one flatter than its floor,
+    # is left out (and not named as used)
+    assert np.allclose(combine_signals({"a": 10 * s1 + 3, "b": s2})[0], c)
+    flat, used = combine_signals({"a": s1, "b": s2, "const": np.ones((4, 4)), "cka": 0.99 + 1e-4 * s1})
+    assert np.allclose(flat, c) and used == ["a", "b"]
     iu = np.triu_indices(4, 1)
     z = (s1[iu] - s1[iu].mean()) / s1[iu].std()
-    assert np.allclose(combine_signals({"a": s1})[iu], z)
+    assert np.allclose(combine_signals({"a": s1})[0][iu], z)
+    two, used = combine_signals({"a": np.array([[0, 1.0], [1.0, 0]])})   # one pair: nothing to rank
+    assert used == [] and not two.any()
+
+
+def test_grouping_of_two_tasks_follows_the_sign_of_their_affinity():
+    """With a signal whose 0 means no transfer, two tasks share a model exactly when they help each other."""
+    assert best_grouping(np.array([[0, 0.3], [0.1, 0]]))[0] == [[0, 1]]
+    assert best_grouping(np.array([[0, 0.3], [-0.5, 0]]))[0] == [[0], [1]]
+    assert best_grouping(np.array([[0, -0.1], [-0.2, 0]]), max_groups=1)[0] == [[0, 1]]   # forced into one model
 
 
 def symmetric_random(rng, k):

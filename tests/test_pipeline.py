@@ -63,7 +63,7 @@ def test_pipeline_reports_a_failing_notebook_runs_the_rest_and_skips_up_to_date(
     shown = ["".join(o["data"]["text/plain"]) for o in outputs if o["output_type"] == "execute_result"]
     assert shown == ["saved fig.png, fig.pdf"] and (tmp_path / "fig.pdf").is_file()
     assert "not run" in (results / "report.html").read_text()
-    rc = pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results)])
+    rc = pipeline(["--profile", str(profile), "--only", str(good), "--results", str(results), "--jobs", "1"])
     assert rc == 0
     again = {r["notebook"]: r for r in json.loads((results / "summary.json").read_text())["notebooks"]}
     assert again["good"]["status"] == "up to date" and again["bad"]["status"] == "failed"
@@ -73,7 +73,8 @@ def test_pipeline_rejects_a_parameter_the_notebook_does_not_declare(tmp_path):
     nb = _notebook(tmp_path / "nb.py", "x = value\n")
     profile = tmp_path / "p.yaml"
     profile.write_text("name: p\nnotebooks:\n  nb: {valeu: 2}\n")
-    rc = pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(tmp_path / "r"), "--no-report"])
+    rc = pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(tmp_path / "r"), "--no-report",
+                   "--jobs", "1"])
     row = json.loads((tmp_path / "r/summary.json").read_text())["notebooks"][0]
     assert rc == 1 and "['valeu']" in row["error"]
 
@@ -470,10 +471,12 @@ def test_a_second_pipeline_on_the_same_results_is_refused_naming_the_first(tmp_p
     profile.write_text("name: p\n")
     results = tmp_path / "r"
     with FolderLock(results / ".stamps" / "pipeline"):   # a first pipeline, still running
-        rc = pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(results), "--no-report"])
+        rc = pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(results), "--no-report",
+                       "--jobs", "1"])
         assert rc == 2 and "another pipeline (" in capsys.readouterr().err
         assert not (results / "summary.json").exists() and not (results / "nb.ipynb").exists()
-    assert pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(results), "--no-report"]) == 0
+    assert pipeline(["--profile", str(profile), "--only", str(nb), "--results", str(results), "--no-report",
+                     "--jobs", "1"]) == 0
     assert not (results / ".stamps" / "pipeline.lock").exists()
 
 
@@ -509,3 +512,44 @@ def test_parallel_runs_start_the_longest_notebooks_first(tmp_path):
         {"notebook": "paper_a/a_t1_families", "seconds": 2900.0}]}))
     order = [s.relative_to(NOTEBOOKS).with_suffix("").as_posix() for s in longest_first(sources, tmp_path)]
     assert order == ["wu2020/b_f2_toy", "paper_a/a_f4_explanation", "paper_a/a_t1_families", "paper_a/a_data"]
+
+
+def test_written_files_show_their_names_and_stay_paths(tmp_path):
+    """write_csv's and save_figure's values are what a notebook cell shows: file names, not the machine's paths;
+    write_csv's is a Path in every way, and paths derived from it are plain paths."""
+    import pandas as pd
+    from pathlib import Path
+
+    from mtlcore._io import SavedPath, atomic_write_csv
+
+    p = atomic_write_csv(tmp_path / "t.csv", pd.DataFrame({"a": [1, 2]}))
+    assert isinstance(p, SavedPath) and repr(p) == "saved t.csv" and p == tmp_path / "t.csv"
+    assert p.read_text() == "a\n1\n2\n" and str(p) == str(tmp_path / "t.csv")
+    for derived in (p.parent, p.with_suffix(".txt"), p / "x", p.parents[0]):
+        assert type(derived) is type(Path()) and str(tmp_path) in repr(derived)
+
+
+def test_overwrite_replaces_only_a_folder_of_the_same_kind(tmp_path):
+    from mtlcore._io import atomic_folder
+
+    out = tmp_path / "out"
+    with atomic_folder(out, marker="done.json") as part:
+        (part / "done.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="pass --overwrite"):
+        with atomic_folder(out, marker="done.json"):
+            pass
+    with atomic_folder(out, overwrite=True, marker="done.json") as part:
+        (part / "done.json").write_text("[]")
+    assert (out / "done.json").read_text() == "[]" and not (tmp_path / "out.partial").exists()
+    other = tmp_path / "data"
+    other.mkdir()
+    (other / "precious.csv").write_text("x")
+    with pytest.raises(FileExistsError, match="not a folder this command wrote"):
+        with atomic_folder(other, overwrite=True, marker="done.json"):
+            pass
+    assert (other / "precious.csv").is_file()
+    with pytest.raises(RuntimeError):
+        with atomic_folder(tmp_path / "failed") as part:
+            (part / "half.json").write_text("{")
+            raise RuntimeError("boom")
+    assert not (tmp_path / "failed").exists() and not (tmp_path / "failed.partial").exists()

@@ -17,9 +17,11 @@ real run), then measures for every pair (i, j):
 - `covariance`: Wu, Zhang & Re's covariance similarity (eq. 5, normalised) of the tasks' training inputs
   embedded by the pretrained encoder.
 
-`combined` is their mean after standardising each over the pairs (`combine_signals`): it ranks the pairs of
-this task set (0 = its average pair), it does not by itself say that any pair helps. The grouping maximises the
-mean combined affinity onto each task from its group (`best_grouping`, at most `--max-groups` groups). Which of
+`combined` is their mean after standardising each over the pairs (`combine_signals`; a signal too flat over the
+pairs to rank them is left out and named): it ranks the pairs of this task set (0 = its average pair), it cannot
+say that any pair helps. So the grouping rests on the one signal whose 0 means "no transfer", the look-ahead
+affinity: it maximises the look-ahead affinity summed over the ordered pairs within each group (TAG's signal;
+`best_grouping`, at most `--max-groups` groups; tasks share a model only where that is predicted to help). Which of
 these signals carries information at our scale is what `notebooks/affinity` is to measure against real
 MTL - STL gaps; until then the recommendation is a prediction, and the printed evidence says what it rests on.
 
@@ -44,6 +46,7 @@ class Advice:
     tasks: list[str]
     signals: dict[str, np.ndarray]            # name -> (k x k); lookahead is directed (row i onto column j)
     combined: np.ndarray                      # (k x k) symmetric
+    used: list[str]                           # the signals that entered `combined`
     groups: list[list[str]]
     score: float
     method: str
@@ -68,6 +71,7 @@ class Advice:
     def to_json(self) -> dict:
         return {"tasks": self.tasks, "groups": self.groups, "score": self.score, "method": self.method,
                 "signals": {k: v.tolist() for k, v in self.signals.items()}, "combined": self.combined.tolist(),
+                "combined_from": self.used,
                 "probes": self.probes, "seconds": round(self.seconds, 1), "settings": self.settings}
 
 
@@ -185,22 +189,26 @@ def advise(tasks: Sequence[str], max_groups: int | None = None, probe_examples: 
     t1 = time.perf_counter()
     signals = {**_mtl_signals(mtl, records), "cka": _cka(stl), "covariance": _covariance(tasks, encoder, stl.max_length)}
     signal_seconds = time.perf_counter() - t1
-    combined = combine_signals({k: signals[k] for k in SIGNALS})
-    idx, score, method = best_grouping(combined, max_groups)
+    combined, used = combine_signals({k: signals[k] for k in SIGNALS})
+    idx, score, method = best_grouping(signals["lookahead"], max_groups)
     # the probes' cost whether they came from the cache or not: their recorded training time + the signals' time
     settings = {"probe_examples": probe_examples, "records": records, "encoder": encoder, "seed": seed,
                 "max_groups": max_groups, "lookahead_lr": mtl.lr, "probe_train_seconds": round(train_seconds, 1),
                 "signal_seconds": round(signal_seconds, 1), "probe_config": stl.to_dict()}
-    return Advice(tasks, signals, combined, [[tasks[i] for i in g] for g in idx], score, method, dev,
+    return Advice(tasks, signals, combined, used, [[tasks[i] for i in g] for g in idx], score, method, dev,
                   time.perf_counter() - t0, settings)
 
 
 def run_seconds(folder) -> float:
-    """The training seconds a (cached) run folder recorded (`timing.json`; 0 when absent)."""
+    """The training seconds a (cached) run folder recorded (`timing.json`), without the time its gradient-cosine
+    diagnostics took (A-F4's runs record them; training a model does not need them); 0 when absent."""
     import json
 
     path = Path(folder) / "timing.json"
-    return float(json.loads(path.read_text()).get("train_seconds", 0.0)) if path.is_file() else 0.0
+    if not path.is_file():
+        return 0.0
+    timing = json.loads(path.read_text())
+    return float(timing.get("train_seconds", 0.0)) - float(timing.get("diagnostic_seconds", 0.0))
 
 
 def figure(advice: Advice):
@@ -209,7 +217,7 @@ def figure(advice: Advice):
 
     short = [t.split("/")[-1] for t in advice.tasks]
     # (title, matrix, colour map options, annotation format); diagonals (a task with itself) are left blank
-    panels = [("combined (standardised)", advice.combined, {"cmap": "vlag", "center": 0}, ".2f"),
+    panels = [(f"combined ({', '.join(advice.used) or 'none'})", advice.combined, {"cmap": "vlag", "center": 0}, ".2f"),
               ("look-ahead affinity i -> j", advice.signals["lookahead"], {"cmap": "vlag", "center": 0}, ".1e"),
               ("gradient cosine", advice.signals["gradient_cosine"], {"cmap": "vlag", "vmin": -1, "vmax": 1}, ".2f"),
               ("STL probes' CKA", advice.signals["cka"], {"cmap": "Blues", "vmin": 0, "vmax": 1}, ".2f"),
@@ -222,7 +230,7 @@ def figure(advice: Advice):
         ax.set_title(title, fontsize=10)
         ax.tick_params(labelsize=8)
     groups = "; ".join("{" + ", ".join(t.split("/")[-1] for t in g) + "}" for g in advice.groups)
-    fig.suptitle(f"Task affinity from probes: recommended groups {groups}", fontsize=11)
+    fig.suptitle(f"Task affinity from probes: recommended groups {groups} (from the look-ahead affinity)", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -233,7 +241,7 @@ def write_advice(advice: Advice, out: str | Path, overwrite: bool = False) -> Pa
 
     from .._io import atomic_folder, atomic_save_figure, atomic_write_csv, atomic_write_json
 
-    with atomic_folder(out, overwrite) as partial:
+    with atomic_folder(out, overwrite, marker="affinity.json") as partial:
         atomic_write_json(partial / "affinity.json", advice.to_json())
         atomic_write_csv(partial / "affinity_pairs.csv", advice.pairs())
         fig = figure(advice)
@@ -247,11 +255,14 @@ def render(advice: Advice) -> str:
     import pandas as pd
 
     lines = [f"recommended grouping ({advice.method}, at most {advice.settings.get('max_groups') or len(advice.tasks)}"
-             f" groups; score {advice.score:+.2f}, 0 = every task alone):"]
+             f" groups; look-ahead affinity summed within groups {advice.score:+.3g}, 0 = every task alone):"]
     lines += [f"  model {n}: {', '.join(g)}" for n, g in enumerate(advice.groups, 1)]
     table = advice.pairs().drop(columns="same_group")
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
-        lines += ["", "evidence per pair (higher = more affinity; combined = mean of the standardised signals):",
+        flat = [x for x in SIGNALS if x not in advice.used]
+        lines += ["", "evidence per pair (higher = more affinity; combined = mean of the standardised "
+                  f"{', '.join(advice.used) or 'signals (none usable)'}"
+                  + (f"; too flat over the pairs to rank them: {', '.join(flat)}" if flat else "") + "):",
                   table.to_string(index=False)]
     lines += ["", "probe dev scores: " + ", ".join(f"{k} {v:.3f}" for k, v in advice.probes.items()),
               f"({advice.seconds:.0f} s, probes of {advice.settings['probe_examples']} examples per task, one epoch; "

@@ -8,13 +8,18 @@
   on the same batches; positive: a step on i lowers j's loss. Averaged over the records of a training run.
 - `combine_signals`: pairwise signals of different scales (look-ahead affinity, gradient cosine, CKA between
   single-task models, covariance similarity) put on one scale: each signal's values over the pairs are
-  standardised (mean 0, sd 1) and the standardised signals averaged. 0 is the average pair of this task set,
-  not "no transfer": the combination ranks pairs, it does not say whether any pair helps.
+  standardised (mean 0, sd 1) and the standardised signals averaged; a signal whose spread over the pairs is
+  below its stated floor (`SIGNAL_FLOORS`: too flat to rank pairs, e.g. the CKA of barely trained probes) adds
+  nothing and is named. 0 is the average pair of this task set, not "no transfer": the combination RANKS pairs;
+  it cannot say whether any pair helps, so it does not decide the grouping.
 - `best_grouping`: the partition of the tasks into at most `max_groups` groups with the largest total
-  affinity, a task's affinity in its group being the mean affinity onto it from the group's other tasks (a
-  task alone scores 0, its single-task model). Exhaustive over all set partitions up to `EXHAUSTIVE_TASKS`
-  tasks; beyond, a stated heuristic: greedy merging of the two groups whose union gains most, then single-task
-  moves between groups until none improves the total.
+  affinity, the sum over ordered pairs (i onto j) within each group (a task alone adds 0: its single-task
+  model), on a signal whose 0 means "no transfer" (the advisor uses the look-ahead affinity, as TAG does; TAG
+  averages over a group's members where we sum, so that a larger group of tasks that help each other beats
+  splitting it, and a task that neither helps nor is helped stays alone). Ties go to MORE groups: tasks share a
+  model only where that is predicted to help. Exhaustive over all set partitions up to `EXHAUSTIVE_TASKS` tasks; beyond, a stated heuristic: greedy
+  merging of the two groups whose union gains most, then single-task moves between groups until none improves
+  the total.
 """
 from __future__ import annotations
 
@@ -78,15 +83,23 @@ def symmetric(matrix: np.ndarray) -> np.ndarray:
     return (a + a.T) / 2
 
 
-def combine_signals(signals: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The mean of the signals (k x k, symmetric; higher = more affinity), each standardised over the pairs
-    i < j first. A signal constant over the pairs (or a single pair) adds 0. NaN entries are left out of
-    their pair's mean."""
+# below this spread over the pairs (sd, on the signal's own 0-1 or -1..1 scale) a signal cannot rank pairs and is
+# left out of the combination (fixed with the advisor, before its validation ran)
+SIGNAL_FLOORS = {"gradient_cosine": 0.01, "cka": 0.01, "covariance": 0.01}
+
+
+def combine_signals(signals: Mapping[str, np.ndarray], floors: Mapping[str, float] | None = None
+                    ) -> tuple[np.ndarray, list[str]]:
+    """(combined, used): the mean of the signals (k x k, symmetrised; higher = more affinity), each standardised
+    over the pairs i < j first, and the names of the signals that entered it. A signal whose sd over the pairs is
+    below its floor (`floors`, default SIGNAL_FLOORS; 0 for signals not named) is left out (with fewer than 2
+    pairs every signal is). NaN entries are left out of their pair's mean; no usable signal gives zeros."""
     if not signals:
         raise ValueError("combine_signals: no signals")
+    floors = SIGNAL_FLOORS if floors is None else floors
     k = next(iter(signals.values())).shape[0]
     iu = np.triu_indices(k, 1)
-    parts = []
+    parts, used = [], []
     for name, m in signals.items():
         m = np.asarray(m, dtype=float)
         if m.shape != (k, k):
@@ -94,25 +107,20 @@ def combine_signals(signals: Mapping[str, np.ndarray]) -> np.ndarray:
         v = symmetric(m)[iu]
         finite = v[np.isfinite(v)]
         sd = finite.std() if finite.size > 1 else 0.0
-        parts.append((v - finite.mean()) / sd if sd > 0 else np.where(np.isfinite(v), 0.0, np.nan))
-    with np.errstate(invalid="ignore"):
-        pair = np.nanmean(np.vstack(parts), axis=0)
+        if sd > 0 and sd >= floors.get(name, 0.0):
+            parts.append((v - finite.mean()) / sd)
+            used.append(name)
     out = np.zeros((k, k))
-    out[iu] = np.nan_to_num(pair)
-    return out + out.T
+    if parts:
+        with np.errstate(invalid="ignore"):
+            out[iu] = np.nan_to_num(np.nanmean(np.vstack(parts), axis=0))
+    return out + out.T, used
 
 
 def grouping_score(affinity: np.ndarray, groups: Sequence[Sequence[int]]) -> float:
-    """Sum over tasks of the mean affinity onto the task from the other tasks of its group (0 alone);
-    `affinity[i, j]` is i onto j."""
+    """The sum over groups of the affinities `affinity[i, j]` (i onto j) of every ordered pair i != j within it."""
     a = np.asarray(affinity, dtype=float)
-    total = 0.0
-    for g in groups:
-        if len(g) < 2:
-            continue
-        for j in g:
-            total += sum(a[i, j] for i in g if i != j) / (len(g) - 1)
-    return float(total)
+    return float(sum(a[i, j] for g in groups for i in g for j in g if i != j))
 
 
 def set_partitions(items: Sequence[int], max_groups: int) -> Iterator[list[list[int]]]:
@@ -132,7 +140,8 @@ def set_partitions(items: Sequence[int], max_groups: int) -> Iterator[list[list[
 def best_grouping(affinity: np.ndarray, max_groups: int | None = None) -> tuple[list[list[int]], float, str]:
     """(groups, score, method): the partition of range(k) into at most `max_groups` groups (default k: any
     number) maximising `grouping_score`. Exhaustive up to EXHAUSTIVE_TASKS tasks, else greedy merging then
-    single-task moves (method says which). Ties go to fewer groups, then to the first found."""
+    single-task moves (method says which). Ties go to more groups (no sharing without a predicted gain), then to
+    the first found."""
     a = np.asarray(affinity, dtype=float)
     k = a.shape[0]
     if a.shape != (k, k) or k == 0:
@@ -143,7 +152,7 @@ def best_grouping(affinity: np.ndarray, max_groups: int | None = None) -> tuple[
     if k <= EXHAUSTIVE_TASKS:
         best, best_key = None, None
         for part in set_partitions(range(k), g):
-            key = (round(grouping_score(a, part), 12), -len(part))
+            key = (round(grouping_score(a, part), 12), len(part))
             if best_key is None or key > best_key:
                 best, best_key = part, key
         return _canonical(best), grouping_score(a, best), "exhaustive"
@@ -163,7 +172,7 @@ def _greedy(a: np.ndarray, max_groups: int) -> tuple[list[list[int]], float, str
             d = grouping_score(a, trial) - grouping_score(a, groups)
             if d > gain:
                 best, gain = trial, d
-        if best is None or (gain < -1e-12 and len(groups) <= max_groups):   # a tie merges: fewer models
+        if best is None or (gain <= 1e-12 and len(groups) <= max_groups):   # merge only for a gain (or if forced)
             break
         groups = best
     improved = True

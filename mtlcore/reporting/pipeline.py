@@ -6,7 +6,9 @@
     python -m mtlcore.reporting.pipeline --profile cpu --jobs 2        # two notebooks at a time (`run_parallel`)
 
 `--jobs auto` (the default, and the Makefile's) runs as many notebooks at once as the machine has cores,
-bounded by its memory (`auto_jobs`); each gets cores/jobs threads.
+bounded by its memory (`auto_jobs` over the whole notebook set); each gets cores/jobs threads, also when only
+some notebooks run (a training's cache key includes its thread count, so notebooks share cached trainings
+however they are started).
 
 Each notebook's jupytext `.py` source is executed into `results/<profile>/<name>.ipynb` with the
 profile's parameters injected (`mtlcore.training.config.Profile.parameters`). A notebook whose source,
@@ -378,19 +380,30 @@ def _main(args, profile: Profile, results: Path) -> int:
     if missing:
         print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 2
-    jobs = auto_jobs(len(sources)) if args.jobs == "auto" else args.jobs
+    # auto: the machine's share for the whole notebook set, whatever subset runs now, so that a notebook gets the
+    # same thread count (part of every cached training's key) in a full run, a partial one and `make notebook`
+    jobs = auto_jobs(len(discover())) if args.jobs == "auto" else args.jobs
     rows, t0 = [], time.perf_counter()
     if not args.only:  # a full run: forget the rows of notebooks that no longer exist
         update_summary(results, [], profile, keep={notebook_name(p) for p in sources})
     if jobs == 1:
-        for i, src in enumerate(sources, 1):
-            print(f"[{i}/{len(sources)}] {notebook_name(src)} ... (log: {_log_path(results, notebook_name(src))})",
-                  flush=True)
-            r = run_notebook(src, profile, results, args.force,
-                             on_start=lambda row: update_summary(results, [row], profile))
-            rows.append(r)
-            update_summary(results, [r], profile)
-            _print_row(i, len(sources), r)
+        saved = {v: os.environ.get(v) for v in THREAD_VARS}
+        os.environ.update({v: str(thread_share(1)) for v in THREAD_VARS})   # (the kernels inherit it)
+        try:
+            for i, src in enumerate(sources, 1):
+                print(f"[{i}/{len(sources)}] {notebook_name(src)} ... (log: {_log_path(results, notebook_name(src))})",
+                      flush=True)
+                r = run_notebook(src, profile, results, args.force,
+                                 on_start=lambda row: update_summary(results, [row], profile))
+                rows.append(r)
+                update_summary(results, [r], profile)
+                _print_row(i, len(sources), r)
+        finally:
+            for v, value in saved.items():
+                if value is None:
+                    os.environ.pop(v, None)
+                else:
+                    os.environ[v] = value
     else:
         rows = run_parallel(sources, profile, results, args.force, jobs)
     failed = [r["notebook"] for r in rows if r["status"] == "failed"]

@@ -130,7 +130,9 @@ def plain_words(claim: dict) -> list[str]:
 
 def run_of(claim: dict) -> str:
     """'commit 1a2b3c4 (clean tree)' of the run that wrote the claim, from its provenance."""
-    commit = (claim.get("provenance") or {}).get("git_commit") or "unknown"
+    commit = (claim.get("provenance") or {}).get("git_commit")
+    if not commit or commit == "unknown":
+        return "commit unknown (its tree's state unknown)"
     dirty = commit.endswith("+dirty")
     return f"commit {commit.removesuffix('+dirty')[:10]} ({'uncommitted changes' if dirty else 'clean tree'})"
 

@@ -96,8 +96,19 @@ class YamlConfig:
 
 
 def _against(base: Path, entry: Any) -> Any:
-    """A path string relative to `base` made absolute (absolute ones and non-strings are returned as they are)."""
-    return str(base / Path(entry).expanduser()) if isinstance(entry, str) else entry
+    """A path string relative to `base` (a config file's folder) made absolute; absolute ones and non-strings are
+    returned as they are. Config files written before 2026-12-03 meant the working directory: a path found only
+    there is still taken from there, with a warning naming the rule."""
+    if not isinstance(entry, str):
+        return entry
+    path = Path(entry).expanduser()
+    if not path.is_absolute() and not (base / path).exists() and path.exists():
+        from .._io import warn
+
+        warn(f"{entry}: found relative to the working directory, not to the config file's folder {base}; paths in "
+             "a config file are relative to the file (write the path so, or absolute)", FutureWarning)
+        return str(path.resolve())
+    return str(base / path)
 
 
 def _check(cond: bool, msg: str) -> None:

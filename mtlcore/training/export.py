@@ -30,13 +30,17 @@ def export_task(run: str | Path, task: str, out: str | Path, overwrite: bool = F
     """Write `task` of run folder `run` into the Hugging Face model folder `out`; returns `out`."""
     from .._io import atomic_folder
     from ..tasks import task_key
+    from .config import ConfigError
     from .hf_modeling import PooledSequenceClassifier
     from .predict import _run_models
 
     out = Path(out)
     if out.exists() and not overwrite:   # before the model is loaded
         raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
-    max_length, units = _run_models(run, [task])
+    try:
+        max_length, units = _run_models(run, [task])
+    except ConfigError as e:   # (the run's tasks named with this command's flag)
+        raise ConfigError(str(e).replace("--tasks:", "--task:")) from None
     model, tokenizer, _ = next(iter(units))
     if model.alignment is not None or any(".adapter." in k for k in model.encoder.state_dict()):
         raise ExportError(f"--run {run}: a model with {'alignment' if model.alignment is not None else 'adapters'} "
@@ -60,7 +64,7 @@ def export_task(run: str | Path, task: str, out: str | Path, overwrite: bool = F
     hf.classifier.load_state_dict(head)
     hf.eval()
     hf.register_for_auto_class("AutoModelForSequenceClassification")
-    with atomic_folder(out, overwrite) as partial:
+    with atomic_folder(out, overwrite, marker="config.json") as partial:
         hf.save_pretrained(partial)
         tokenizer.model_max_length = max_length
         tokenizer.save_pretrained(partial)

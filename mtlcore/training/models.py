@@ -238,6 +238,8 @@ class MultiTaskModel(nn.Module):
         if not config.is_file():
             raise FileNotFoundError(f"{run}: not a run folder (no config.yaml)")
         saved = load_yaml(config.read_text(), config) or {}
+        if task is not None and task not in (saved.get("tasks") or []):
+            raise ValueError(f"{run}: task {task!r} was not trained in this run (its tasks: {saved.get('tasks')})")
         if saved.get("mode", "mtl") == "mtl":
             return cls.load(run_checkpoint(run))
         if task is None:
