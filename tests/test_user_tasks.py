@@ -481,3 +481,16 @@ def test_relative_task_files_in_a_config_file_are_relative_to_it(tmp_path, clean
     (tmp_path / "conf" / "run.yaml").write_text("tasks: [../spec.yaml]\nencoder: tiny-bert\n")
     cfg = TrainConfig.from_yaml(tmp_path / "conf" / "run.yaml")
     assert cfg.task_files == [str((tmp_path / "spec.yaml").resolve())] and "t/effusion" in cfg.tasks
+
+
+def test_a_config_path_found_only_in_the_working_directory_still_reads_with_a_warning(tmp_path, monkeypatch,
+                                                                                      clean_registry):
+    from mtlcore import TrainConfig
+
+    (tmp_path / "conf").mkdir()
+    _write(tmp_path)
+    (tmp_path / "conf" / "run.yaml").write_text("tasks: [spec.yaml]\nencoder: tiny-bert\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(FutureWarning, match="relative to the working directory"):
+        cfg = TrainConfig.from_yaml(tmp_path / "conf" / "run.yaml")
+    assert cfg.task_files == [str((tmp_path / "spec.yaml").resolve())]
