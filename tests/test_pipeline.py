@@ -336,6 +336,9 @@ GPU_AT_SMOKE_SIZES = {
                                          "lr": 0.003, "batch_size": 128}, "train_sizes": [50, None]},
     "paper_a/a_t1_families": {"efficiency_texts": 64},
     "paper_a/a_f4_explanation": {"pair_seeds": [0]},
+    "affinity/advisor_validation": {"pair_seeds": [0], "probe_examples": 16, "records": 1, "mixed_seeds": [0, 1],
+                                    "mixed_tasks": ["radiology/lumbar/disc_bulge", "radiology/openi/opacity",
+                                                    "glue/sst2"]},
 }
 
 
@@ -345,13 +348,16 @@ GPU_AT_SMOKE_SIZES = {
 SIZES_ONLY = {"00_quickstart", "wu2020/b_f2_toy", "wu2020/b_f3_transfer"}
 
 
+GROUPED = {"paper_a/a_f4_explanation", "affinity/advisor_validation"}
+
+
 def gpu_at_smoke_sizes() -> "Profile":
     from mtlcore.reporting.pipeline import load_profile
 
     gpu = load_profile("gpu")
     notebooks = {name: {**params, **GPU_AT_SMOKE_SIZES.get(name, {})} for name, params in gpu.notebooks.items()}
     for name, params in notebooks.items():   # Paper A: 3 of the gpu profile's lumbar and Open-i tasks (make test's
-        keep = 4 if name == "paper_a/a_f4_explanation" else 3   # time); A-F4 4 + 4, its criterion needs 15 groups
+        keep = 4 if name in GROUPED else 3   # time); A-F4 and the advisor 4 + 4: their criteria need 15 groups
         for key in ("lumbar_tasks", "openi_tasks"):
             if len(params.get(key, [])) > keep:
                 params[key] = params[key][:keep]
