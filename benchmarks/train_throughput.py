@@ -14,7 +14,9 @@ dynamic padding (`DataCollatorWithPadding`), once as is and once with `train_sam
 up); in `multi` the expert's model is the same k-head model behind Trainer's interface: one encoder pass,
 the sum of the k losses (what mtlcore's equal weighting computes). The arms run in alternating rounds;
 the medians of examples/second and both ratios are printed per setting, and the model FLOP/s of mtlcore's
-training (6 x non-embedding parameters x real tokens per second) with its share of the GPU's bf16 peak.
+training (6 x non-embedding parameters x real tokens per second) with its share of the peak of the precision
+trained in: on a CPU the machine's own, measured in the same run (`matmul_peak.py`: best of 5 2048 x 2048
+matmuls), on a GPU the data sheet's bf16 peak (or `--peak-tflops`).
 """
 from __future__ import annotations
 
@@ -135,7 +137,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=6, choices=range(2, len(PATHOLOGIES) + 1),
                     help="tasks sharing their inputs in the multi-task setting (lumbar pathologies)")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (every arm)")
-    ap.add_argument("--peak-tflops", type=float, help="the device's peak bf16 TFLOP/s (default: known GPUs' data sheet)")
+    ap.add_argument("--peak-tflops", type=float, help="the device's peak TFLOP/s in --precision (default: measured on a "
+                    "CPU, a known GPU's bf16 data sheet)")
     args = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = TrainConfig(tasks=[args.task], mode="stl", encoder=args.encoder, max_train=args.n, max_eval=8,
@@ -145,13 +148,21 @@ def main() -> None:
                 "multi": base.replace(tasks=[f"radiology/lumbar/{p}" for p in PATHOLOGIES[:args.k]], mode="mtl")}
     print(f"{args.n} examples, batch {args.batch_size}, encoder {args.encoder}, {args.precision}, "
           f"{torch.get_num_threads()} threads, device {device}")
-    peak = args.peak_tflops or (PEAK_BF16_TFLOPS.get(_gpu_kind()) if device == "cuda" else None)
+    if args.peak_tflops:
+        peak, what = args.peak_tflops, "given"
+    elif device == "cuda":
+        peak, what = PEAK_BF16_TFLOPS.get(_gpu_kind()), "data sheet bf16"
+    else:
+        from matmul_peak import matmul_peak
+
+        peak, what = matmul_peak(args.precision), f"measured {args.precision} 2048 x 2048 matmul, best of 5"
+        print(f"this machine's {args.precision} matmul peak: {peak:.3f} TFLOP/s")
     for name in (["single", "multi"] if args.setting == "both" else [args.setting]):
         cfg = settings[name]
         print(f"\n[{name}] tasks: {', '.join(cfg.tasks)}", flush=True)
         measure(cfg, args.rounds, name)
         flops = LAST_FLOPS["per_second"] / 1e12  # mtlcore's last round
-        share = f", {100 * flops / peak:.2f}% of the {peak:.0f} TFLOP/s bf16 peak" if peak else ""
+        share = f", {100 * flops / peak:.1f}% of the {peak:.3g} TFLOP/s peak ({what})" if peak else ""
         print(f"[{name}] mtlcore model FLOP/s (6 x {LAST_FLOPS['non_embedding'] / 1e6:.1f}M non-embedding parameters "
               f"x real tokens / s, last round): {flops:.3f} TFLOP/s{share}")
 
