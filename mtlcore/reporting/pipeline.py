@@ -120,7 +120,10 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         nb = jupytext.read(source)
         declared = set(pm.inspect_notebook(_write(nb, out.with_suffix(".input.ipynb"))))
         out.with_suffix(".input.ipynb").unlink()
-        params = {**profile.parameters(name, declared), "results_dir": str(results)}
+        # results_dir relative to the repository (the kernel's working directory) where it lies inside it: the
+        # executed notebook's parameters cell then names no machine's path
+        where = os.path.relpath(results, REPO_ROOT) if results.resolve().is_relative_to(REPO_ROOT) else str(results)
+        params = {**profile.parameters(name, declared), "results_dir": where}
         unknown = sorted(set(params) - declared - {"profile", "results_dir"})
         if unknown:
             raise ValueError(f"profile {profile.name!r} sets parameters {unknown} that {source.name} does not declare")
@@ -154,7 +157,7 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         saved_env = {k: os.environ.get(k) for k in env}
         os.environ.update(env)  # inherited by the kernel
         try:
-            pm.execute_notebook(str(out), str(out), parameters=params, cwd=str(REPO_ROOT), progress_bar=False,
+            pm.execute_notebook(_shown(out), _shown(out), parameters=params, cwd=str(REPO_ROOT), progress_bar=False,
                                 log_output=True, kernel_name="python3")
         finally:
             logger.removeHandler(handler)
