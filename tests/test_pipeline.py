@@ -241,7 +241,7 @@ def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
     profile, results = tmp_path / "p.yaml", tmp_path / "res"
     profile.write_text("name: p\n")
     proc = subprocess.Popen([sys.executable, "-m", "mtlcore.reporting.pipeline", "--profile", str(profile), "--only", str(slow),
-                             "--results", str(results)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--results", str(results), "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import time
 
     deadline = time.time() + 120
