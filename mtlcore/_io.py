@@ -146,6 +146,19 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
     return _atomic(Path(path), write)
 
 
+def check_out_folder(out: str | Path, overwrite: bool = False, marker: str | None = None) -> Path:
+    """`atomic_folder`'s refusals, for a command to make before its work: FileExistsError if `out` exists and not
+    `overwrite`, or exists and is neither empty nor a folder holding `marker`. Returns `out` as a Path."""
+    out = Path(out)
+    if out.exists():
+        if not overwrite:
+            raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
+        if not out.is_dir() or (any(out.iterdir()) and (marker is None or not (out / marker).is_file())):
+            raise FileExistsError(f"--out {out} exists and is not a folder this command wrote (no {marker}); "
+                                  "--overwrite replaces only those: choose another --out")
+    return out
+
+
 @contextlib.contextmanager
 def atomic_folder(out: str | Path, overwrite: bool = False, marker: str | None = None):
     """Build a folder in `<out>.partial` (yielded) and rename it to `out` when the block ends without an error;
@@ -154,13 +167,7 @@ def atomic_folder(out: str | Path, overwrite: bool = False, marker: str | None =
     something else. Both refusals are FileExistsError, raised up front."""
     import shutil
 
-    out = Path(out)
-    if out.exists():
-        if not overwrite:
-            raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
-        if not out.is_dir() or (any(out.iterdir()) and (marker is None or not (out / marker).is_file())):
-            raise FileExistsError(f"--out {out} exists and is not a folder this command wrote (no {marker}); "
-                                  "--overwrite replaces only those: choose another --out")
+    out = check_out_folder(out, overwrite, marker)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

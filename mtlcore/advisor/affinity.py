@@ -39,6 +39,7 @@ from typing import Sequence
 import numpy as np
 
 SIGNALS = ("lookahead", "gradient_cosine", "cka", "covariance")
+MARKER = "affinity.json"   # every advisor folder has it (what --overwrite may replace)
 
 
 @dataclass
@@ -241,7 +242,7 @@ def write_advice(advice: Advice, out: str | Path, overwrite: bool = False) -> Pa
 
     from .._io import atomic_folder, atomic_save_figure, atomic_write_csv, atomic_write_json
 
-    with atomic_folder(out, overwrite, marker="affinity.json") as partial:
+    with atomic_folder(out, overwrite, marker=MARKER) as partial:
         atomic_write_json(partial / "affinity.json", advice.to_json())
         atomic_write_csv(partial / "affinity_pairs.csv", advice.pairs())
         fig = figure(advice)
@@ -275,9 +276,9 @@ def main_affinity(args) -> int:
     from ..tasks.check import expand_task_names
 
     tasks = expand_task_names([args.tasks])
-    out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
+    from .._io import check_out_folder
+
+    out = check_out_folder(args.out, args.overwrite, MARKER)   # before any probe trains
     advice = advise(tasks, args.max_groups, args.probe_examples, args.records, args.encoder, args.seed,
                     progress=args.progress)
     write_advice(advice, out, args.overwrite)

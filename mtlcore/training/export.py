@@ -22,21 +22,22 @@ PROBLEM_TYPES = {"classification": "single_label_classification", "multilabel": 
                  "regression": "regression"}
 
 
+MARKER = "config.json"   # every exported folder has it (what --overwrite may replace)
+
+
 class ExportError(ValueError):
     """A run or task that cannot be exported (named in the message)."""
 
 
 def export_task(run: str | Path, task: str, out: str | Path, overwrite: bool = False) -> Path:
     """Write `task` of run folder `run` into the Hugging Face model folder `out`; returns `out`."""
-    from .._io import atomic_folder
+    from .._io import atomic_folder, check_out_folder
     from ..tasks import task_key
     from .config import ConfigError
     from .hf_modeling import PooledSequenceClassifier
     from .predict import _run_models
 
-    out = Path(out)
-    if out.exists() and not overwrite:   # before the model is loaded
-        raise FileExistsError(f"--out {out} exists; pass --overwrite to replace it")
+    out = check_out_folder(out, overwrite, MARKER)   # before the model is loaded
     try:
         max_length, units = _run_models(run, [task])
     except ConfigError as e:   # (the run's tasks named with this command's flag)
@@ -64,7 +65,7 @@ def export_task(run: str | Path, task: str, out: str | Path, overwrite: bool = F
     hf.classifier.load_state_dict(head)
     hf.eval()
     hf.register_for_auto_class("AutoModelForSequenceClassification")
-    with atomic_folder(out, overwrite, marker="config.json") as partial:
+    with atomic_folder(out, overwrite, marker=MARKER) as partial:
         hf.save_pretrained(partial)
         tokenizer.model_max_length = max_length
         tokenizer.save_pretrained(partial)
