@@ -233,7 +233,12 @@ def test_report_never_shows_an_old_verdict_for_a_failed_or_unfinished_notebook(t
     assert "old numbers" in write_report(tmp_path, profile)[1].read_text()
 
 
-def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path, jobs):
+    """One at a time the pipeline marks the notebook itself; in parallel its worker tells the parent, which alone
+    writes summary.json. Killed (the whole process group: pipeline, worker, kernel), the row says 'running'."""
+    import os
+    import signal
     import subprocess
     import sys
 
@@ -241,13 +246,14 @@ def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path):
     profile, results = tmp_path / "p.yaml", tmp_path / "res"
     profile.write_text("name: p\n")
     proc = subprocess.Popen([sys.executable, "-m", "mtlcore.reporting.pipeline", "--profile", str(profile), "--only", str(slow),
-                             "--results", str(results), "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--results", str(results), "--jobs", jobs], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     import time
 
     deadline = time.time() + 120
     while time.time() < deadline and not (results / "summary.json").is_file():
         time.sleep(0.2)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     summary = json.loads((results / "summary.json").read_text())
     assert summary["notebooks"][0]["status"] == "running" and summary["failed"] == ["slow"]

@@ -243,16 +243,18 @@ def thread_share(jobs: int, cores: int | None = None) -> int:
     return max(1, (cores or machine_cores()) // jobs)
 
 
-def _run_in_worker(source: Path, profile: Profile, results: Path, force: bool, threads: int) -> dict:
+def _run_in_worker(source: Path, profile: Profile, results: Path, force: bool, threads: int, on_start=None) -> dict:
     """One notebook in a worker process: its kernel (a child of this process) inherits the thread limits."""
     os.environ.update({v: str(threads) for v in THREAD_VARS})
-    return run_notebook(source, profile, results, force)
+    return run_notebook(source, profile, results, force, on_start=on_start)
 
 
 def _worker_main(source: Path, profile: Profile, results: Path, force: bool, threads: int, queue) -> None:
-    """A notebook's own process: run it and put (source, row) on `queue`; an exception becomes a failed row."""
+    """A notebook's own process: put (source, 'running' row) on `queue` when it starts executing, then (source,
+    final row); an exception becomes a failed row. Only the parent writes summary.json (it holds the lock)."""
     try:
-        row = _run_in_worker(source, profile, results, force, threads)
+        row = _run_in_worker(source, profile, results, force, threads,
+                             on_start=lambda started: queue.put((str(source), started)))
     except BaseException as e:  # noqa: BLE001 - report anything, the parent decides
         name = notebook_name(source)
         row = {"notebook": name, "output": f"{name}.ipynb", "log": f"logs/{name}.log", "status": "failed",
@@ -294,6 +296,9 @@ def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bo
     beat = time.perf_counter()
 
     def finish(key: str, row: dict) -> None:
+        if row.get("status") == "running":   # the notebook started executing: mark it, as one at a time does
+            update_summary(results, [row], profile)
+            return
         proc, _, _ = running.pop(key)
         proc.join()
         rows.append(row)
@@ -323,7 +328,8 @@ def run_parallel(sources: list[Path], profile: Profile, results: Path, force: bo
             try:   # a row may have arrived just before the process died
                 got, row = results_q.get(timeout=1.0)
                 finish(got, row)
-                break
+                if row.get("status") != "running":
+                    break
             except queues.Empty:
                 finish(key, {"notebook": name, "output": f"{name}.ipynb", "log": f"logs/{name}.log",
                              "status": "failed", "seconds": round(time.perf_counter() - started, 1),
