@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 test: install  ## unit tests + every notebook at its smallest parameters (nbval-lax)
 	$(PY) -m jupytext --sync notebooks/*.py $(wildcard notebooks/*/*.py) >/dev/null
-	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q tests --nbval-lax notebooks -p no:cacheprovider --durations=15 -n auto --dist loadscope --no-loadscope-reorder
 
 reproduce: install  ## run every notebook at PROFILE (default cpu) into results/$(PROFILE)/; JOBS=auto: one per core (JOBS=1: one at a time)
 	$(PY) -m mtlcore.reporting.pipeline --profile $(PROFILE) --jobs $(JOBS)

@@ -106,3 +106,19 @@ def _register_shared(name: str, which: int, group: str | None = "test/report") -
 
 _register_shared("test/sentiment", 0)
 _register_shared("test/length", 1)
+
+
+# make test runs two xdist workers with --dist loadscope --no-loadscope-reorder: a module's tests and a notebook's
+# cells stay on one worker, in order, and scopes are handed out in collection order. The longest modules go first
+# (the longest-processing-time rule; measured with --durations), so that neither worker is left alone with a long
+# one at the end.
+LONGEST_FIRST = ("tests/test_gpu_profile.py", "tests/test_pipeline.py", "tests/test_distributed.py",
+                 "tests/test_failure_modes.py", "tests/test_user_tasks.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)   # stable: within a module and among the rest, collection order
