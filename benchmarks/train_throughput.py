@@ -2,7 +2,7 @@
 
     python benchmarks/train_throughput.py [--task glue/rte] [--n 256] [--batch-size 16] [--encoder minilm-l6]
                                           [--rounds 3] [--setting single|multi|both] [--k 6] [--precision bf16]
-                                          [--peak-tflops 989]
+                                          [--peak-tflops 989] [--compile] [--batch-tokens N]
 
 Two settings. `single`: one task (`--task`, default RTE), a `MultiTaskModel` with one head. `multi`: k tasks
 that share their inputs (`--k` of the six lumbar pathologies, which label the same level texts): one
@@ -17,6 +17,12 @@ the medians of examples/second and both ratios are printed per setting, and the 
 training (6 x non-embedding parameters x real tokens per second) with its share of the peak of the precision
 trained in: on a CPU the machine's own, measured in the same run (`matmul_peak.py`: best of 5 2048 x 2048
 matmuls), on a GPU the data sheet's bf16 peak (or `--peak-tflops`).
+
+`--compile`: mtlcore's encoder through torch.compile (TrainConfig `compile`), and the Trainer arms with their own
+`torch_compile=True` (the expert's peer); the compile time is inside each round's time (the first round compiles,
+later rounds read inductor's cache), so the medians show the steady state and round 1 the first run's cost.
+`--batch-tokens N`: mtlcore's batches sized by tokens (TrainConfig `batch_tokens`; the Trainer has no such
+sampler and keeps batches of `--batch-size` examples).
 """
 from __future__ import annotations
 
@@ -93,7 +99,7 @@ def hf_trainer_throughput(cfg, group_by_length: bool = False) -> float:
                                  max_grad_norm=cfg.grad_clip, lr_scheduler_type="linear", save_strategy="no",
                                  eval_strategy="no", logging_strategy="no", report_to=[], seed=cfg.seed,
                                  disable_tqdm=True, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
-                                 bf16=cfg.precision == "bf16",
+                                 bf16=cfg.precision == "bf16", torch_compile=cfg.compile,
                                  **({"train_sampling_strategy": "group_by_length"} if group_by_length else {}))
         trainer = Trainer(model=_LossModel(model, cfg.tasks), args=args, train_dataset=rows,
                           data_collator=DataCollatorWithPadding(tok))
@@ -139,14 +145,17 @@ def main() -> None:
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 autocast (every arm)")
     ap.add_argument("--peak-tflops", type=float, help="the device's peak TFLOP/s in --precision (default: measured on a "
                     "CPU, a known GPU's bf16 data sheet)")
+    ap.add_argument("--compile", action="store_true", help="torch.compile: mtlcore's encoder, the Trainer's torch_compile")
+    ap.add_argument("--batch-tokens", type=int, help="mtlcore's batches: at most this many padded tokens each")
     args = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = TrainConfig(tasks=[args.task], mode="stl", encoder=args.encoder, max_train=args.n, max_eval=8,
                        batch_size=args.batch_size, epochs=1, progress=False, save_checkpoint=False, seed=0,
-                       precision=args.precision)
+                       precision=args.precision, compile=args.compile, batch_tokens=args.batch_tokens)
     settings = {"single": base,
                 "multi": base.replace(tasks=[f"radiology/lumbar/{p}" for p in PATHOLOGIES[:args.k]], mode="mtl")}
-    print(f"{args.n} examples, batch {args.batch_size}, encoder {args.encoder}, {args.precision}, "
+    print(f"{args.n} examples, batch {args.batch_size}" + (f" (mtlcore: {args.batch_tokens} tokens)" if args.batch_tokens
+          else "") + (", compiled" if args.compile else "") + f", encoder {args.encoder}, {args.precision}, "
           f"{torch.get_num_threads()} threads, device {device}")
     if args.peak_tflops:
         peak, what = args.peak_tflops, "given"

@@ -182,6 +182,7 @@ class TrainConfig(YamlConfig):
     max_eval: int | None = None       # dev and test examples per task (None: all)
     max_length: int = 128             # tokens per text; longer texts are cut
     batch_size: int = 16              # the global batch: split over the processes of a torchrun job
+    batch_tokens: int | None = None   # batches sized by tokens: at most this many padded tokens each (None: batch_size examples)
     grad_accumulation: int = 1        # batches whose gradients are summed into one optimiser step
     eval_batch_size: int = 64         # examples per evaluation batch
     epochs: int = 3                   # passes over the training examples; the best epoch on dev is kept
@@ -203,6 +204,7 @@ class TrainConfig(YamlConfig):
     head_init: str = "random"         # random | probe: classification heads start as a linear probe (LP-FT)
     gradient_cosine_every: int = 0    # record task-gradient cosines every N steps (0 = off; MTL only)
     precision: str = "fp32"           # fp32 | bf16: bfloat16 autocast of the training forward pass (weights stay fp32)
+    compile: bool = False             # torch.compile the encoder (inductor); if compiling fails, eager with a warning
     shared_inputs: bool = True        # MTL: tasks of one input group share one encoder pass per step
     adapter: str | None = None        # "bottleneck": frozen encoder + Houlsby adapters (mtlcore.training.adapters)
     adapter_size: int = 64            # adapter bottleneck width
@@ -229,7 +231,7 @@ class TrainConfig(YamlConfig):
                f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         _check(self.mode in ("mtl", "stl"), f"mode must be 'mtl' or 'stl', got {self.mode!r}")
         _check(self.pooling in ("cls", "mean"), f"pooling must be 'cls' or 'mean', got {self.pooling!r}")
-        for name in ("max_train", "max_eval"):
+        for name in ("max_train", "max_eval", "batch_tokens"):
             v = getattr(self, name)
             _check(v is None or (isinstance(v, int) and v >= 1), f"{name} must be a positive integer or None, got {v!r}")
         _check(self.adapter in (None, "bottleneck"), f"adapter must be null or 'bottleneck', got {self.adapter!r}")
