@@ -94,23 +94,35 @@ def main() -> None:
     op_groups(step, batches, data, model, args)
 
 
-# op name fragments -> group, first match wins (aten names of the pinned torch; self time, so nothing counts twice)
+# op name fragments -> group, first match wins (aten names of the pinned torch; self time, so nothing counts
+# twice); element-wise ops and views by exact name (a fragment like 'aten::exp' would also take 'aten::expand')
 GROUPS = (("attention", ("scaled_dot_product", "flash_attention", "_efficient_attention")),
           ("matrix products", ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::_addmm_activation",
-                               "mkldnn_matmul", "aten::linear", "aten::matmul")),
-          ("layer norm", ("layer_norm",)),
+                               "mkldnn_matmul", "aten::linear", "aten::matmul", "addmmbackward", "mmbackward")),
+          ("layer norm", ("layer_norm", "layernorm")),
           ("softmax", ("softmax",)),
           ("dropout", ("dropout", "bernoulli")),
           ("optimiser", ("adam", "_foreach", "clip_grad", "aten::norm", "linalg_vector_norm")),
-          ("embedding", ("embedding",)),
-          ("casts and copies", ("aten::copy_", "aten::to", "aten::_to_copy", "aten::clone", "aten::contiguous",
-                                "aten::cat", "aten::stack", "aten::fill_", "aten::zero_", "aten::zeros", "aten::empty")),
-          ("element-wise", ("aten::add", "aten::mul", "aten::div", "aten::sub", "gelu", "aten::tanh", "aten::where",
-                            "aten::exp", "aten::log", "aten::sum", "aten::mean", "aten::neg", "aten::rsub",
-                            "aten::masked_fill", "threshold", "aten::pow", "aten::sqrt", "nll_loss", "cross_entropy")))
+          ("embedding", ("embedding",)))
+EXACT = {"casts and copies": {"aten::copy_", "aten::to", "aten::_to_copy", "aten::clone", "aten::contiguous",
+                              "aten::cat", "aten::stack", "aten::fill_", "aten::zero_", "aten::zeros",
+                              "aten::zeros_like", "aten::empty", "aten::empty_like", "aten::ones_like"},
+         "views and shapes": {"aten::view", "aten::reshape", "aten::expand", "aten::transpose", "aten::permute",
+                              "aten::slice", "aten::select", "aten::unsqueeze", "aten::squeeze", "aten::as_strided",
+                              "aten::t", "aten::_unsafe_view", "aten::split", "aten::chunk", "aten::narrow"},
+         "element-wise": {"aten::add", "aten::add_", "aten::mul", "aten::mul_", "aten::div", "aten::div_",
+                          "aten::sub", "aten::rsub", "aten::gelu", "aten::gelu_backward", "aten::tanh",
+                          "aten::tanh_backward", "aten::where", "aten::exp", "aten::log", "aten::sum", "aten::mean",
+                          "aten::neg", "aten::masked_fill", "aten::masked_fill_", "aten::pow", "aten::sqrt",
+                          "aten::rsqrt", "aten::clamp", "aten::clamp_min", "aten::maximum", "aten::nll_loss_forward",
+                          "aten::nll_loss_backward", "aten::_log_softmax", "aten::_log_softmax_backward_data",
+                          "aten::threshold_backward", "aten::relu", "aten::sigmoid", "aten::abs", "aten::sign"}}
 
 
 def group_of(name: str) -> str:
+    for group, names in EXACT.items():
+        if name in names:
+            return group
     low = name.lower()
     return next((g for g, keys in GROUPS if any(k.lower() in low for k in keys)), "other")
 
@@ -121,35 +133,44 @@ def op_groups(step, batches, data, model, args) -> None:
 
     from matmul_peak import matmul_peak
 
+    device = next(model.parameters()).device
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+
     chosen = batches[2:2 + args.profile_steps] or batches[:args.profile_steps]
     tokens = sum(int(data.lengths[index].sum()) for index in chosen)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof:
+        sync()
         t0 = time.perf_counter()
         for index in chosen:
             step(index)
+        sync()
         seconds = time.perf_counter() - t0
     spent: dict[str, float] = {}
-    for event in prof.key_averages():
-        spent[group_of(event.key)] = spent.get(group_of(event.key), 0.0) + event.self_cpu_time_total / 1e6
+    for event in prof.key_averages():   # on a GPU the kernels' own device time, on a CPU the ops' own CPU time
+        own = (event.self_device_time_total if cuda else event.self_cpu_time_total) / 1e6
+        spent[group_of(event.key)] = spent.get(group_of(event.key), 0.0) + own
     total = sum(spent.values())
-    print(f"\nop groups over {len(chosen)} profiled steps ({args.precision}; own CPU time of each op, all threads' "
+    print(f"\nop groups over {len(chosen)} profiled steps ({args.precision}; own time of each op, all threads' "
           f"ops in one sum: {total:.2f} s against {seconds:.2f} s of wall time with the profiler on)")
     for group, s in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {group:18s} {1000 * s / len(chosen):8.1f} ms/step  {100 * s / total:5.1f}%")
     non_embedding = sum(p.numel() for name, p in model.named_parameters() if "embeddings" not in name)
-    plain_seconds = min(timed(step, chosen), timed(step, chosen))   # without the profiler's overhead, best of 2
+    plain_seconds = min(timed(step, chosen, sync), timed(step, chosen, sync))   # without the profiler, best of 2
     flops = 6 * non_embedding * tokens / plain_seconds / 1e12
-    peak = matmul_peak(args.precision)
+    peak = matmul_peak(args.precision, device=device.type)
     print(f"matrix products (with attention): {100 * (spent.get('matrix products', 0) + spent.get('attention', 0)) / total:.1f}% "
           f"of the op time; model FLOP/s {flops:.3f} TFLOP/s (6 x {non_embedding / 1e6:.1f}M x {tokens} real tokens in "
           f"{plain_seconds:.2f} s) = {100 * flops / peak:.1f}% of this machine's {args.precision} matmul peak "
           f"{peak:.3f} TFLOP/s (2048 x 2048, best of 5, measured now)")
 
 
-def timed(step, chosen) -> float:
+def timed(step, chosen, sync) -> float:
+    sync()
     t0 = time.perf_counter()
     for index in chosen:
         step(index)
+    sync()
     return time.perf_counter() - t0
 
 

@@ -59,26 +59,60 @@ def test_token_batches_give_the_plain_paths_loss_and_train(tiny_cfg):
     model.train()
     first = trainer.fit()
     assert trainer.step == sum(len(p["test/words"]) for p in trainer.token_plans.values())
+    assert trainer.scheduler.get_last_lr() == [0.0] * len(trainer.optimizer.param_groups)  # planned steps: decayed to 0
     assert first["average"] > 0.9
     model2, _ = build_model(cfg, cfg.tasks)
     assert Trainer(cfg, model2, tr, dev).fit()["history"] == first["history"]
 
 
 def test_the_compiled_encoder_gives_the_plain_losses(tiny_cfg):
-    """compile: true (inductor, dynamic shapes) on the tiny encoder: the same first-epoch loss as eager within
-    1e-5 relative (compiled kernels fuse and reorder float operations; measured 3e-8), the same parameter names
-    in the state dict (checkpoints unchanged). Dropout off everywhere: compiled dropout draws its masks with
+    """compile: true (inductor, dynamic shapes) on the tiny encoder really compiles (dynamo traced graphs, the
+    encoder's compiled forward is set) and gives the same first-epoch loss as eager within 1e-5 relative
+    (compiled kernels fuse and reorder float operations; measured 3e-8). Dropout off everywhere: compiled dropout draws its masks with
     another generator than eager, so with it on the two runs see different masks (same distribution)."""
     cfg = tiny_cfg.replace(tasks=["test/words"], epochs=1, dropout=0.0)
     tr, dev = prepare_data(cfg, load_tokenizer("tiny-bert"))
+    from torch._dynamo.utils import counters
+
     runs = {}
     for compiled in (False, True):
         model, _ = build_model(cfg, cfg.tasks)
         for module in model.modules():
             if isinstance(module, torch.nn.Dropout):
                 module.p = 0.0
+        graphs = counters["stats"]["unique_graphs"]
         trainer = Trainer(cfg.replace(compile=compiled), model, tr, dev)
+        assert (model.encoder._compiled_call_impl is not None) == compiled   # compiled, not fallen back to eager
         metrics = trainer.fit()
-        runs[compiled] = (metrics["history"][0]["train_loss"]["test/words"], list(model.state_dict()))
+        runs[compiled] = (metrics["history"][0]["train_loss"]["test/words"], counters["stats"]["unique_graphs"] - graphs)
+    assert runs[False][1] == 0 and runs[True][1] > 0     # only the compiled run traced graphs
     assert math.isclose(runs[False][0], runs[True][0], rel_tol=1e-5), runs
-    assert runs[False][1] == runs[True][1]
+
+
+def test_a_failing_compile_trains_eagerly_with_a_warning(tiny_cfg, monkeypatch):
+    """A compiler failure at the dummy batch: a warning, the eager encoder, and training goes on."""
+    cfg = tiny_cfg.replace(tasks=["test/words"], epochs=1, compile=True)
+    tr, dev = prepare_data(cfg, load_tokenizer("tiny-bert"))
+    model, _ = build_model(cfg, cfg.tasks)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("no cc")
+
+    def broken(self, *args, **kwargs):   # as a compile whose first call fails
+        self._compiled_call_impl = fails
+
+    monkeypatch.setattr(torch.nn.Module, "compile", broken)
+    with pytest.warns(UserWarning, match="torch.compile failed .*RuntimeError: no cc.*training eagerly"):
+        trainer = Trainer(cfg, model, tr, dev)
+    assert model.encoder._compiled_call_impl is None and trainer.fit()["history"]
+
+
+def test_fast_paths_refuse_what_they_cannot_do(tiny_cfg):
+    from mtlcore.training.config import ConfigError
+
+    with pytest.raises(ConfigError, match="batch_tokens with sampling 'uniform'"):
+        tiny_cfg.replace(batch_tokens=256, sampling="uniform")
+    with pytest.raises(ConfigError, match="compile with alignment"):
+        tiny_cfg.replace(compile=True, alignment=True)
+    with pytest.raises(ConfigError, match="batch_tokens must be a positive integer"):
+        tiny_cfg.replace(batch_tokens=0)

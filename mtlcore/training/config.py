@@ -182,7 +182,7 @@ class TrainConfig(YamlConfig):
     max_eval: int | None = None       # dev and test examples per task (None: all)
     max_length: int = 128             # tokens per text; longer texts are cut
     batch_size: int = 16              # the global batch: split over the processes of a torchrun job
-    batch_tokens: int | None = None   # batches sized by tokens: at most this many padded tokens each (None: batch_size examples)
+    batch_tokens: int | None = None   # batches sized by tokens: at most this many padded tokens each, global under torchrun (None: batch_size examples)
     grad_accumulation: int = 1        # batches whose gradients are summed into one optimiser step
     eval_batch_size: int = 64         # examples per evaluation batch
     epochs: int = 3                   # passes over the training examples; the best epoch on dev is kept
@@ -256,6 +256,12 @@ class TrainConfig(YamlConfig):
         _check(not (self.head_init == "probe" and self.freeze_encoder),
                "head_init probe with freeze_encoder: the heads would start at the probe of the frozen encoder and "
                "the run would only refit it; use head_init random")
+        _check(not (self.batch_tokens and self.sampling != "proportional"),
+               f"batch_tokens with sampling {self.sampling!r}: uniform and temperature sampling weigh tasks by their "
+               "number of batches, which token-sized batches tie to text length; use sampling proportional")
+        _check(not (self.compile and self.alignment),
+               "compile with alignment: the per-task alignment hook on the encoder's embeddings changes per call, "
+               "which a compiled encoder does not guard; use one of them")
         _check(self.precision in ("fp32", "bf16"), f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         _check(self.sampling in ("proportional", "uniform", "temperature"),
                f"sampling must be proportional, uniform or temperature, got {self.sampling!r}")

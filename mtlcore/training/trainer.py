@@ -72,17 +72,33 @@ class UndefinedScoreError(RuntimeError):
 
 def compile_encoder(model: MultiTaskModel) -> bool:
     """`torch.compile` the encoder in place (inductor, dynamic shapes: batches vary in size and length; the
-    parameter names and checkpoints do not change). Compiling happens at the first forward pass; a failure there
-    (no C++ compiler, an unsupported op) falls back to eager for that frame with a warning instead of stopping
-    the run (dynamo's suppress_errors). Compiled kernels are cached across runs (inductor's FX graph cache,
-    TORCHINDUCTOR_CACHE_DIR). Returns False where torch.compile is not available."""
-    import torch._dynamo
-
-    if not hasattr(model.encoder, "compile"):
+    parameter names and checkpoints do not change), and compile it now on a dummy batch (forward and backward in
+    training mode, the random state restored, the gradients dropped): a failure (no C++ compiler, an unsupported
+    op) leaves the encoder eager with a warning instead of stopping the run, and changes nothing process-wide.
+    Compiled kernels are cached across runs (inductor's FX graph cache, TORCHINDUCTOR_CACHE_DIR). Returns whether
+    the encoder is compiled."""
+    encoder = model.encoder
+    if not hasattr(encoder, "compile"):
         warn("compile: this torch has no nn.Module.compile; training eagerly")
         return False
-    torch._dynamo.config.suppress_errors = True
-    model.encoder.compile(dynamic=True)
+    encoder.compile(dynamic=True)
+    device, was_training = next(encoder.parameters()).device, encoder.training
+    ids = torch.ones((2, 8), dtype=torch.long, device=device)
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            encoder.train()
+            out = encoder(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+            if out.requires_grad:   # (a frozen encoder has no backward to compile)
+                out.float().sum().backward()
+    except Exception as e:  # noqa: BLE001 - any compiler failure: train eagerly
+        encoder._compiled_call_impl = None   # what nn.Module.compile set: the eager forward again
+        warn(f"compile: torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
+             "training eagerly")
+        return False
+    finally:
+        encoder.train(was_training)
+        for param in encoder.parameters():
+            param.grad = None
     return True
 
 
@@ -152,8 +168,8 @@ class Trainer:
         # batch_tokens: every epoch's token-sized batches are planned here (their own generator, so the plain path's
         # draws are untouched), as the schedule needs the run's number of steps
         self.token_plans = {epoch: {u: batching.token_batches(train[ts[0]].lengths, cfg.batch_tokens,
-                                                              np.random.default_rng([cfg.seed, epoch, 3]))
-                                    for u, ts in self.units.items()}
+                                                              np.random.default_rng([cfg.seed, epoch, 3, i]))
+                                    for i, (u, ts) in enumerate(self.units.items())}
                             for epoch in range(1, cfg.epochs + 1)} if cfg.batch_tokens else {}
         per_epoch = ([sum(map(len, plan.values())) for plan in self.token_plans.values()] if cfg.batch_tokens else
                      [sum(math.ceil(len(train[ts[0]]) / cfg.batch_size) for ts in self.units.values())] * cfg.epochs)
@@ -165,7 +181,8 @@ class Trainer:
         # the fused AdamW kernel (as transformers.Trainer's default adamw_torch_fused): on MiniLM-L6 a CPU step of
         # the optimiser takes 7 ms instead of the per-tensor loop's 67 ms, a fifth of a training step
         self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr, fused=self.device.type in ("cpu", "cuda"))
-        warm = int(cfg.warmup_ratio * total)
+        # (the plain path's expression as it always was: int(0.15 * 180) is not int(0.15 * 3 * 60))
+        warm = int(cfg.warmup_ratio * total) if cfg.batch_tokens else int(cfg.warmup_ratio * cfg.epochs * self.steps_per_epoch)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
 
