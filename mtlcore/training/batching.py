@@ -77,15 +77,21 @@ def collate_labels(data: Encoded, index: np.ndarray) -> torch.Tensor:
     return labels.float() if labels.dtype.is_floating_point else labels
 
 
-def length_grouped_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Shuffled batches of indices with similar lengths (see module docstring)."""
+def _grouped(lengths: np.ndarray, chunk_size: int, cut, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffle, cut into chunks of `chunk_size`, sort each chunk longest first, `cut(chunk)` it into batches and
+    shuffle the batches: the structure both batchings share (two draws from `rng`, in this order)."""
     order = rng.permutation(len(lengths))
     batches = []
-    for start in range(0, len(order), CHUNK * batch_size):
-        chunk = order[start:start + CHUNK * batch_size]
-        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    for start in range(0, len(order), chunk_size):
+        chunk = order[start:start + chunk_size]
+        batches += cut(chunk[np.argsort(-lengths[chunk], kind="stable")])
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def length_grouped_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches of indices with similar lengths (see module docstring)."""
+    return _grouped(lengths, CHUNK * batch_size,
+                    lambda chunk: [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)], rng)
 
 
 def token_batches(lengths: np.ndarray, max_tokens: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -96,18 +102,17 @@ def token_batches(lengths: np.ndarray, max_tokens: int, rng: np.random.Generator
     weighs an example by 1 / (its batch's size), so long examples weigh more than with batches of examples."""
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
-    order = rng.permutation(len(lengths))
     typical = max(1, max_tokens // max(1, int(np.median(lengths)) if len(lengths) else 1))
-    batches = []
-    for start in range(0, len(order), CHUNK * typical):
-        chunk = order[start:start + CHUNK * typical]
-        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
-        first = 0
+
+    def cut(chunk: np.ndarray) -> list[np.ndarray]:
+        batches, first = [], 0
         while first < len(chunk):   # sorted longest first: a batch's first example is its longest
             size = max(1, max_tokens // max(1, int(lengths[chunk[first]])))
             batches.append(chunk[first:first + size])
             first += size
-    return [batches[i] for i in rng.permutation(len(batches))]
+        return batches
+
+    return _grouped(lengths, CHUNK * typical, cut, rng)
 
 
 def sequential_batches(n: int, batch_size: int, lengths: np.ndarray | None = None) -> list[np.ndarray]:
