@@ -260,3 +260,27 @@ def test_no_defined_dev_score_is_a_clear_error_not_a_traceback(tiny_cfg, tmp_pat
     with pytest.raises(T.UndefinedScoreError, match="no epoch had a defined dev score .*raise --max-eval"):
         train(tiny_cfg, out=tmp_path / "run")
     assert "UndefinedScoreError" in (tmp_path / "run.partial/FAILED.json").read_text()
+
+
+def test_an_undefined_first_epoch_is_not_reported_as_the_selected_one(tiny_cfg, monkeypatch):
+    """Epoch 1's dev score undefined, epoch 2's defined: the kept weights are epoch 2's, and so are the reported
+    best epoch and dev scores (NaN compares false, so a plain max over the history kept epoch 1)."""
+    import math
+
+    from mtlcore.training import trainer as T
+
+    real, calls = T.Trainer.evaluate, []
+
+    def first_dev_nan(self, data=None):
+        out = real(self, data)
+        if data is None:
+            calls.append(1)
+            if len(calls) == 1:
+                out = {**out, "tasks": {t: {**v, "score": float("nan")} for t, v in out["tasks"].items()},
+                       "average": float("nan")}
+        return out
+
+    monkeypatch.setattr(T.Trainer, "evaluate", first_dev_nan)
+    metrics = train(tiny_cfg).metrics
+    assert metrics["best_epoch"] == 2 and math.isfinite(metrics["average"])
+    assert metrics["average"] == metrics["history"][1]["average"] and math.isnan(metrics["history"][0]["average"])

@@ -321,7 +321,9 @@ class Trainer:
         self.model.load_state_dict(state["best_state"])
         for cb in self.callbacks:
             cb.on_train_end(self)
-        best = max(state["history"], key=lambda m: m["average"])
+        # the epoch whose weights were kept: the first with the highest defined dev average (max() over a
+        # history that starts with a NaN epoch would keep that NaN epoch)
+        best = max((m for m in state["history"] if math.isfinite(m["average"])), key=lambda m: m["average"])
         n_train = sum(len(self.train_data[ts[0]]) for ts in self.units.values()) * cfg.epochs  # over all ranks
         self.timing = {"train_seconds": state["seconds"], "train_examples": n_train,
                        "examples_per_second": n_train / max(state["seconds"], 1e-9)}
