@@ -7,7 +7,7 @@ The package in layers, each importing only the ones below it (`tests/test_layout
     training/   config, encoders, models (+ adapters, alignment), batching, weighting, trainer, runs
     tasks/      the task registry and the task families (GLUE, SentEval, radiology, users' files)
     analysis/   metrics, similarity (CKA), gradients (cosines), covariance (Wu et al.'s eq. 5, Alg. 2)
-    _io, provenance   atomic writes, locks, seeds; where a result came from
+    _io, provenance, machine   atomic writes, locks, seeds; where a result came from; cores and thread shares
 
 The common names are re-exported here: `from mtlcore import TrainConfig, train, cached_train, verdicts`
 (imported on first use: `import mtlcore` itself is fast).

@@ -8,10 +8,9 @@ import subprocess
 # (set before torch is imported): two workers each running two OpenMP threads on two cores spin against each other
 # and made `make test` slower on two workers than on one (CI 1681 s vs 1262 s). A value the user set is kept.
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    _share = max(1, _cores // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(_var, str(_share))
+    from mtlcore.machine import set_thread_vars, thread_share   # (standard library only: numpy is not loaded yet)
+
+    set_thread_vars(thread_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))), keep=True)
 
 import numpy as np
 import pytest

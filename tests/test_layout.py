@@ -19,7 +19,7 @@ import mtlcore
 
 ROOT = Path(mtlcore.__file__).parent
 LAYERS = {"": 6, "__main__": 6, "advisor": 5, "papers": 5, "reporting": 4, "training": 3, "tasks": 2, "analysis": 1,
-          "_io": 0, "_lazy": 0, "progress": 0, "provenance": 0}
+          "_io": 0, "_lazy": 0, "machine": 0, "progress": 0, "provenance": 0}
 
 
 def _modules() -> dict[str, Path]:

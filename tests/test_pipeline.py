@@ -263,7 +263,7 @@ def test_a_killed_pipeline_leaves_its_notebook_marked_running(tmp_path, jobs):
 def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path, capsys):
     """--jobs 2: both notebooks run (each in its own process, with its share of the threads), a failing one is
     reported without stopping the other, the summary keeps both and the exit code is 1."""
-    from mtlcore.reporting.pipeline import thread_share
+    from mtlcore.machine import thread_share
 
     assert thread_share(2, cores=2) == 1 and thread_share(3, cores=16) == 5 and thread_share(4, cores=2) == 1
     good = _notebook(tmp_path / "good.py", "import os\nprint('threads', os.environ.get('OMP_NUM_THREADS'))\n")
@@ -285,6 +285,16 @@ def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path, capsys):
     assert exit_.value.code == 2
     out = capsys.readouterr().out
     assert "started good (log: " in out and "logs/good.log)" in out
+
+
+def test_set_thread_vars_sets_each_variable_and_keeps_the_users_on_request():
+    from mtlcore.machine import THREAD_VARS, set_thread_vars
+
+    env = {"MKL_NUM_THREADS": "7"}
+    set_thread_vars(3, env, keep=True)
+    assert env == {"OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": "7", "OPENBLAS_NUM_THREADS": "3"}
+    set_thread_vars(1, env)
+    assert env == dict.fromkeys(THREAD_VARS, "1")
 
 
 def test_auto_jobs_is_one_notebook_per_core_within_memory():

@@ -38,6 +38,7 @@ from pathlib import Path
 from .._io import REPO_ROOT, FolderLock, LockedError, atomic_write_json, positive_int
 from .claims import forget_claims
 from .cache import code_version, file_digest
+from ..machine import THREAD_VARS, machine_cores, machine_memory_gb, set_thread_vars, thread_share
 from ..training.config import ConfigError, Profile
 from ..provenance import provenance
 
@@ -207,27 +208,9 @@ def _print_row(i: int, n: int, row: dict) -> None:
 PORTABLE_NUMERICS = frozenset({"wu2020_text/b_f5b_alignment_transfer", "wu2020_text/b_f6_capacity",
                                "wu2020_text/b_f7_covariance_alignment"})
 PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
 # A notebook's peak memory at the cpu profile (MiniLM, its trainings, its kernel): `auto_jobs` keeps this much
 # free per notebook it runs at once.
 NOTEBOOK_MEMORY_GB = 4
-
-
-def machine_cores() -> int:
-    """Cores this process may use (its CPU affinity, as in a container), else the machine's count."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def machine_memory_gb() -> float:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
-    except (ValueError, OSError, AttributeError):
-        return float("inf")
 
 
 def auto_jobs(notebooks: int, cores: int | None = None, memory_gb: float | None = None) -> int:
@@ -238,14 +221,9 @@ def auto_jobs(notebooks: int, cores: int | None = None, memory_gb: float | None 
     return max(1, min(cores, notebooks, int(memory_gb // NOTEBOOK_MEMORY_GB)))
 
 
-def thread_share(jobs: int, cores: int | None = None) -> int:
-    """Threads per notebook when `jobs` run at once on `cores` cores (at least 1)."""
-    return max(1, (cores or machine_cores()) // jobs)
-
-
 def _run_in_worker(source: Path, profile: Profile, results: Path, force: bool, threads: int, on_start=None) -> dict:
     """One notebook in a worker process: its kernel (a child of this process) inherits the thread limits."""
-    os.environ.update({v: str(threads) for v in THREAD_VARS})
+    set_thread_vars(threads)
     return run_notebook(source, profile, results, force, on_start=on_start)
 
 
@@ -397,7 +375,7 @@ def _main(args, profile: Profile, results: Path) -> int:
         update_summary(results, [], profile, keep={notebook_name(p) for p in sources})
     if jobs == 1:
         saved = {v: os.environ.get(v) for v in THREAD_VARS}
-        os.environ.update({v: str(thread_share(1)) for v in THREAD_VARS})   # (the kernels inherit it)
+        set_thread_vars(thread_share(1))   # (the kernels inherit it)
         try:
             for i, src in enumerate(sources, 1):
                 print(f"[{i}/{len(sources)}] {notebook_name(src)} ... (log: {_log_path(results, notebook_name(src))})",
