@@ -1,7 +1,7 @@
 """Do bf16 autocast and torch.compile give the fp32 eager run's dev scores, within seed noise?
 
     python benchmarks/precision_parity.py [--seeds 20,21,22] [--arms fp32,bf16,compile] [--margin 1.0]
-                                          [--max-train 600] [--epochs 3] [--rows rows.jsonl]
+                                          [--max-train 600] [--epochs 3] [--rows rows.jsonl] [--device cpu]
 
 The same training in each arm and seed: Paper A's cpu recipe (`notebooks/profiles/cpu.yaml`, paper_a train
 block: class-balanced loss, heads started from the linear probe, lr 5e-5) on one MTL model over the six lumbar
@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("--max-train", type=int, default=600, help="training examples per task (default 600)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--encoder", default="minilm-l6")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     ap.add_argument("--margin", type=float, default=1.0, help="equivalence margin, dev points (default 1.0)")
     ap.add_argument("--rows", default="precision_parity.jsonl", help="JSON-lines file of every finished run")
     args = ap.parse_args()
@@ -70,7 +71,7 @@ def main() -> None:
 
     tasks = [f"radiology/lumbar/{p}" for p in PATHOLOGIES]
     base = TrainConfig(tasks=tasks, mode="mtl", encoder=args.encoder, epochs=args.epochs, max_train=args.max_train,
-                       lr=5e-5, head_lr=5e-5, class_weights="balanced", head_init="probe", device="cpu",
+                       lr=5e-5, head_lr=5e-5, class_weights="balanced", head_init="probe", device=args.device,
                        progress=False, save_checkpoint=False)
     print(f"six lumbar tasks, MTL, {args.max_train} examples per task, {args.epochs} epochs, "
           f"{torch.get_num_threads()} threads, seeds {seeds}, arms {arms}, margin +-{args.margin} points")
