@@ -411,3 +411,28 @@ def test_advisor_verdict_reaches_each_outcome():
     assert same.verdict == "reproduced"
     with pytest.raises(ValueError, match=">= 15 groups"):
         v.advisor(x[:5], x[:5], 1, 10, [1.0])
+
+
+def test_an_inconclusive_verdict_says_how_far_and_what_would_settle_it_at_what_cost():
+    """A straddling interval's reason: its estimate and interval against the threshold, the units that would
+    settle it at the same mean and spread (seeds by the t quantile; groups of a bootstrap by 1/sqrt(n)) and,
+    where a unit's cost is known, the cost of the missing ones; too few seeds of a count: the seeds missing."""
+    wide = np.asarray([[-1, -1, -1], [3, 3, 3], [-0.5, -0.5, -0.5]], float)
+    n = v.seeds_to_settle(v.t_interval(wide.mean(axis=1)), -2.0)
+    reason = v.a_t1(wide, 5.5, 6, 0.17, family_seconds={"stl": 300.0, "mtl": 60.0}).reason
+    assert "+0.5 [-4.91, +5.91] over 3 seeds vs >= -2" in reason
+    assert f"would settle with ~{n} seeds ({n - 3} more seeds, about {v.duration((n - 3) * 360)} of training" in reason
+    assert "at 6 min per seed" in reason
+    assert "of training" not in v.a_t1(wide, 5.5, 6, 0.17).reason            # no cost known: none claimed
+    spear = v.Condition("rho", True, v.Interval(0.1, -0.2, 0.5, 16, "bootstrap"), 0.0, unit="groups",
+                        unit_seconds=120.0)
+    # gap 0.1, the half toward the threshold 0.3: 16 x 3^2 = 144 groups, 128 more at 2 min each
+    assert ("~144 groups if the interval narrows as 1/sqrt(n) (128 more groups, about 4.3 h of training"
+            in v.decide("X", [spear]).reason)
+    below = v.Condition("rho", True, v.Interval(-0.1, -0.4, 0.1, 16, "bootstrap"), 0.0, unit="groups")
+    assert "~64 groups" in v.decide("X", [below]).reason                    # 16 x (0.2 / 0.1)^2: settles as fails
+    few = v.count_over_seeds("count", True, np.ones((3, 4)), 3, list("abcd"))
+    few.unit_seconds = 420.0
+    reason = v.decide("X", [few]).reason
+    assert "fewer than 5 seeds (3) (2 more seeds, about 14 min of training at this profile at 7 min per seed" in reason
+    assert [v.duration(s) for s in (40, 600, 5400, 12600)] == ["40 s", "10 min", "1.5 h", "3.5 h"]

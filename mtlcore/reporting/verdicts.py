@@ -12,8 +12,10 @@ claimed side of the threshold, *fails* when it is wholly on the wrong side, and 
 `bootstrap_interval` over task pairs / groups where those are the unit.
 
 `decide` (PAPERS.md): reproduced = every condition holds; not reproduced = a core condition fails;
-inconclusive = no core condition fails but one straddles (with the number of seeds that would
-settle it, where the unit is seeds); partly = every core condition holds and some other one does not.
+inconclusive = no core condition fails but one straddles (with where its interval lies against the
+threshold, the units that would settle it at the same mean and spread - seeds for a t-interval, tasks or
+groups for a bootstrap - and, where the notebook measured a unit's cost, what those would cost at its
+profile); partly = every core condition holds and some other one does not.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import dataclasses
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats
@@ -155,6 +157,14 @@ class Condition:
     detail: str = ""
     families: tuple[str, ...] = ()   # the guard keys ("<corpus>/<family>") of the models it compares
     blocked: str = ""   # why it cannot be decided whatever its numbers (e.g. "models did not learn: mtl lumbar")
+    unit: str = ""      # what the interval's n counts ("seeds", "tasks", "groups"); default from its method
+    unit_seconds: float | None = None   # compute one more unit costs at this profile (measured on this run)
+    min_units: int = 0  # fewer units than this cannot decide (e.g. MIN_COUNT_SEEDS); what `blocked` then says
+
+    @property
+    def units(self) -> str:
+        return self.unit or {"t": "seeds", "count bootstrap": "seeds", "task bootstrap": "tasks"}.get(
+            self.interval.method if self.interval else "", "units")
 
     @property
     def status(self) -> str:
@@ -237,28 +247,71 @@ def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | N
         verdict, reason = "not reproduced", f"core condition(s) {_names(failed)} fail"
     elif blocked:
         verdict = "inconclusive"
-        reason = "; ".join(f"{c.name}: {c.blocked}" for c in blocked)
+        reason = "; ".join(f"{c.name}: {c.blocked}" + (f" ({_more_units(c, c.min_units)})" if c.interval is not None
+                                                       and c.interval.n < c.min_units else "") for c in blocked)
         if any("did not learn" in c.blocked for c in blocked):
             reason = f"models did not learn - {reason}"
     elif straddle:
-        needs = [f"{c.name}: " + ("at least 2 seeds (one seed gives no interval)" if c.interval.n < 2 else
-                                   f"~{n} seeds" if (n := seeds_to_settle(c.interval, c.threshold)) else
-                                   "more than 1000 seeds (its mean is too close to the threshold)")
-                 for c in straddle if c.interval is not None and c.interval.method == "t"]
-        needs += [f"{c.name}: {c.detail.split(_SETTLE)[1]}" for c in straddle
-                  if c.interval is not None and c.interval.method == "count" and _SETTLE in c.detail]
-        needs += [f"{c.name}: more seeds (its count interval over {c.interval.n} seeds spans "
-                  f"{c.interval.low:g}..{c.interval.high:g} around {c.threshold:g})" for c in straddle
-                  if c.interval is not None and c.interval.method == "count bootstrap"]
         verdict = "inconclusive"
-        reason = (f"the interval of {_names(straddle)} straddles its threshold"
-                  + (f"; would settle with {', '.join(needs)} (same mean and spread)" if needs else ""))
+        reason = "; ".join(f"the interval of {c.name!r} straddles its threshold: {_how_far(c)}"
+                           + (f"; at the same mean and spread it would settle with {need}" if (need := _settle(c))
+                              else "") for c in straddle)
     elif all(c.status == "holds" for c in conditions):
         verdict, reason = "reproduced", "every condition holds"
     else:
         others = [c for c in conditions if c.status != "holds"]
         verdict, reason = "partly", f"core conditions hold; {_names(others)} do not"
     return Verdict(item, verdict, conditions, reason, dict(secondary or {}), list(guards))
+
+
+def duration(seconds: float) -> str:
+    """Seconds in words: '40 s', '12 min', '3.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 90 * 60 else f"{seconds / 3600:.1f} h"
+
+
+def _more_units(c: Condition, total: int) -> str:
+    """'2 more seeds' and, where the condition knows a unit's cost, what they would cost."""
+    more, unit = total - c.interval.n, c.units
+    text = f"{more} more {unit if more != 1 else unit.rstrip('s')}"
+    if c.unit_seconds is not None and math.isfinite(c.unit_seconds):
+        text += (f", about {duration(more * c.unit_seconds)} of training at this profile at "
+                 f"{duration(c.unit_seconds)} per {unit.rstrip('s')} as measured on this run")
+    return text
+
+
+def _how_far(c: Condition) -> str:
+    """Where a straddling interval lies against its threshold: estimate, interval, threshold."""
+    iv = c.interval
+    op = (">=" if c.inclusive else ">") if c.above else ("<=" if c.inclusive else "<")
+    return f"{iv.estimate:+.3g} [{iv.low:+.3g}, {iv.high:+.3g}] over {iv.n} {c.units} vs {op} {c.threshold:g}"
+
+
+def _settle(c: Condition) -> str:
+    """What would settle a straddling condition with the same mean and spread, with its cost where known: seeds
+    for a t-interval over seeds, more units of a bootstrap (its width taken to shrink as 1/sqrt(n))."""
+    iv = c.interval
+    if iv.method == "t":
+        if iv.n < 2:
+            return "at least 2 seeds (one seed gives no interval)"
+        n = seeds_to_settle(iv, c.threshold)
+        return f"~{n} seeds ({_more_units(c, n)})" if n else "more than 1000 seeds (its mean is too close to the threshold)"
+    if iv.method == "count" and _SETTLE in c.detail:
+        return c.detail.split(_SETTLE)[1]
+    if iv.method == "count bootstrap":
+        cost = (f"; each seed about {duration(c.unit_seconds)} of training at this profile"
+                if c.unit_seconds is not None else "")
+        return (f"more seeds (its count interval over {iv.n} seeds spans {iv.low:g}..{iv.high:g} around "
+                f"{c.threshold:g}){cost}")
+    gap = iv.estimate - c.threshold
+    half = (iv.estimate - iv.low) if gap > 0 else (iv.high - iv.estimate)
+    if not (math.isfinite(gap) and math.isfinite(half)) or gap == 0 or iv.n < 2:
+        return ""
+    n = math.ceil(round(iv.n * (half / abs(gap)) ** 2, 9))   # (rounded: 16 x (0.3 / 0.1)^2 is 144, not 145)
+    if n > 1000 * iv.n:
+        return f"more than {1000 * iv.n} {c.units} (its estimate is too close to the threshold)"
+    return f"~{n} {c.units} if the interval narrows as 1/sqrt(n) ({_more_units(c, n)})"
 
 
 def combine(item: str, parts: Sequence[Verdict]) -> Verdict:
@@ -347,7 +400,7 @@ def count_over_seeds(name: str, core: bool, table: np.ndarray, need: int, items:
     detail = f"{int(iv.estimate)} of {len(items)}: " + ", ".join(f"{n} {m:+.3f}" for n, m in zip(items, means))
     blocked = f"fewer than {MIN_COUNT_SEEDS} seeds ({iv.n})" if iv.n < MIN_COUNT_SEEDS else ""
     return Condition(name, core, iv, threshold=need, inclusive=True, detail=detail, families=families,
-                     blocked=blocked)
+                     blocked=blocked, min_units=MIN_COUNT_SEEDS)
 
 
 def _names(conditions: list[Condition]) -> str:
@@ -366,12 +419,21 @@ def _finite(values, name: str) -> np.ndarray:
 # -- Paper A ----------------------------------------------------------------------------------------
 
 
+def _seed_cost(family_seconds: Mapping[str, float] | None, *families: str) -> float | None:
+    """Training seconds of one more seed of `families` (each: all its tasks), from `family_seconds`."""
+    if not family_seconds or any(f not in family_seconds for f in families):
+        return None
+    return float(sum(family_seconds[f] for f in families))
+
+
 def a_t1(diff_points: np.ndarray, throughput_ratio: float, k: int, parameter_ratio: float,
-         corpus: str = "", guards: Sequence[Guard] = ()) -> Verdict:
+         corpus: str = "", guards: Sequence[Guard] = (), family_seconds: Mapping[str, float] | None = None) -> Verdict:
     """A-T1 for one corpus. diff_points: (seeds x tasks) paired MTL - STL test macro-F1 in points (x100).
     throughput_ratio: one MTL model's inference throughput / that of k STL models on the same reports.
     parameter_ratio: MTL parameters / total parameters of the k STL models. guards: the corpus's `stl` and
     `mtl` learned-model guards (PAPERS.md: a family that did not learn makes "MTL matches STL" inconclusive).
+    family_seconds: per family, the training seconds of one seed (all its tasks) at this profile, for the cost
+    of the seeds that would settle a straddling interval.
 
     (core) the mean over tasks of the paired difference has a t-interval (over seeds) lower bound >= -2
     points. (core) efficiency: throughput ratio >= 0.8 k and "about 1/k" of the parameters, read as a
@@ -381,7 +443,8 @@ def a_t1(diff_points: np.ndarray, throughput_ratio: float, k: int, parameter_rat
         raise ValueError(f"diff_points must be (seeds x tasks), got shape {d.shape}")
     uses = (f"{corpus}/stl", f"{corpus}/mtl") if guards else ()
     match = Condition("MTL matches STL (mean over tasks of MTL - STL macro-F1, points)", True,
-                      t_interval(d.mean(axis=1)), threshold=-2.0, inclusive=True, families=uses)
+                      t_interval(d.mean(axis=1)), threshold=-2.0, inclusive=True, families=uses,
+                      unit_seconds=_seed_cost(family_seconds, "stl", "mtl"))
     speed = Condition(f"one MTL model serves k={k} tasks at >= 0.8k times the throughput of k STL models", True,
                       holds=throughput_ratio >= 0.8 * k, detail=f"ratio {throughput_ratio:.2f} vs {0.8 * k:.2f}")
     params = Condition("with about 1/k of the STL models' parameters (ratio <= 1.1/k)", True,
@@ -390,16 +453,17 @@ def a_t1(diff_points: np.ndarray, throughput_ratio: float, k: int, parameter_rat
 
 
 def a0_t1(mtl_minus_stl: Sequence[float], mtl_minus_adapters: Sequence[float],
-          secondary: dict[str, str] | None = None, corpus: str = "", guards: Sequence[Guard] = ()) -> Verdict:
+          secondary: dict[str, str] | None = None, corpus: str = "", guards: Sequence[Guard] = (),
+          family_seconds: Mapping[str, float] | None = None) -> Verdict:
     """A0-T1. Each argument: per seed, the mean over tasks of the paired MTL - (STL | STL + adapters) test
     macro-F1 in points. (core) both t-interval lower bounds >= -2 points. MTL + adapters goes in `secondary`.
-    guards: the corpus's `stl`, `stl+adapters` and `mtl` learned-model guards."""
+    guards: the corpus's `stl`, `stl+adapters` and `mtl` learned-model guards. family_seconds: as in `a_t1`."""
     g = (lambda *fs: tuple(f"{corpus}/{f}" for f in fs)) if guards else (lambda *fs: ())
     return decide(f"A0-T1{' ' + corpus if corpus else ''}", [
         Condition("MTL - STL fine-tuning (points)", True, t_interval(mtl_minus_stl), -2.0, inclusive=True,
-                  families=g("mtl", "stl")),
+                  families=g("mtl", "stl"), unit_seconds=_seed_cost(family_seconds, "mtl", "stl")),
         Condition("MTL - STL with adapters (points)", True, t_interval(mtl_minus_adapters), -2.0, inclusive=True,
-                  families=g("mtl", "stl+adapters")),
+                  families=g("mtl", "stl+adapters"), unit_seconds=_seed_cost(family_seconds, "mtl", "stl+adapters")),
     ], secondary, guards=guards)
 
 
@@ -425,7 +489,7 @@ MOVED_CKA = 0.99
 
 def a_f2(radiology: dict[tuple[str, str], Sequence[float]], contrast: dict[tuple[str, str], Sequence[float]],
          layers: Sequence[str], secondary: dict[str, str] | None = None, seed: int = 0, n_boot: int = 10_000,
-         guards: Sequence[Guard] = (), families: tuple[str, ...] = ()) -> Verdict:
+         guards: Sequence[Guard] = (), families: tuple[str, ...] = (), task_seconds: float | None = None) -> Verdict:
     """A-F2 (amended 2026-12-01). radiology[(task_a, task_b)]: per layer, the CKA between the two radiology tasks'
     STL models (mean over seeds); contrast[(radiology task, contrast task)]: per layer, a radiology STL model vs a
     GLUE/SentEval STL model on the same inputs.
@@ -434,7 +498,8 @@ def a_f2(radiology: dict[tuple[str, str], Sequence[float]], contrast: dict[tuple
     last layer always. (core) at each decided layer, mean radiology CKA - mean contrast CKA > 0 with a bootstrap
     interval resampling tasks (pairs share tasks: each draw takes the radiology and the contrast tasks with
     replacement and weights every pair by how often both its tasks were drawn). Other layers are shown, not
-    decided. `families`: the guard keys of the STL models compared."""
+    decided. `families`: the guard keys of the STL models compared. task_seconds: training seconds of one more
+    task's STL models (all seeds) at this profile, for the cost of what would settle a straddling layer."""
     rad, con = _pair_table(radiology, len(layers), "radiology"), _pair_table(contrast, len(layers), "contrast")
     con_mean = np.mean([v for v in con.values()], axis=0)
     decided = [j for j in range(len(layers)) if con_mean[j] < MOVED_CKA or j == len(layers) - 1]
@@ -448,7 +513,8 @@ def a_f2(radiology: dict[tuple[str, str], Sequence[float]], contrast: dict[tuple
         one = "; one contrast task: the interval does not cover the choice of unrelated task" if len(
             {p[1] for p in con}) < 2 else ""
         conditions.append(Condition(f"layer {layers[j]}: radiology - contrast CKA", True, iv, 0.0,
-                                    detail=f"contrast mean {conm[j]:.3f}{one}", families=families))
+                                    detail=f"contrast mean {conm[j]:.3f}{one}", families=families, unit="tasks",
+                                    unit_seconds=task_seconds))
     shown = {layers[j]: f"radiology {rad_mean[j]:.4f}, contrast {conm[j]:.4f} (every pair kind >= {MOVED_CKA}: "
                         "not decided)" for j in range(len(layers)) if j not in decided}
     return decide("A-F2", conditions, {**{f"undecided layer {k}": v for k, v in shown.items()}, **(secondary or {})},
@@ -491,13 +557,13 @@ MIN_RECORDS = 8
 
 def a_f3(radiology_cos: np.ndarray, contrast_cos: np.ndarray, layers: Sequence[str], records: int,
          secondary: dict[str, str] | None = None, guards: Sequence[Guard] = (),
-         families: tuple[str, ...] = ()) -> Verdict:
+         families: tuple[str, ...] = (), seed_seconds: float | None = None) -> Verdict:
     """A-F3 (amended 2026-12-01). radiology_cos / contrast_cos: (seeds x (1 + layers)) mean gradient cosine over
     training of the radiology (resp. contrast) pairs, step-0 records left out, column 0 the overall cosine, then
     one column per layer. records: the fewest records (after step 0) of any run; fewer than 8 cannot decide.
     (core) overall radiology cosine > 0 (t over seeds); the per-layer means over seeds > 0 at >= 80% of the
     layers (count with a bootstrap interval over seeds); the overall radiology cosine above the contrast
-    pairs' (paired by seed)."""
+    pairs' (paired by seed). seed_seconds: training seconds of one more seed's runs at this profile."""
     rad, con = np.asarray(radiology_cos, float), np.asarray(contrast_cos, float)
     if rad.shape != con.shape or rad.ndim != 2 or rad.shape[1] != 1 + len(layers):
         raise ValueError(f"cosine tables must both be (seeds x {1 + len(layers)}), got {rad.shape} and {con.shape}")
@@ -512,23 +578,26 @@ def a_f3(radiology_cos: np.ndarray, contrast_cos: np.ndarray, layers: Sequence[s
     ]
     for c in conditions:
         c.blocked = c.blocked or few
+        c.unit_seconds = seed_seconds
     return decide("A-F3", conditions, secondary, guards=guards)
 
 
 def a_f4(cka: Sequence[float], cosine: Sequence[float], gap: Sequence[float], min_groups: int = 15,
-         seed: int = 0, guards: Sequence[Guard] = (), families: tuple[str, ...] = ()) -> Verdict:
+         seed: int = 0, guards: Sequence[Guard] = (), families: tuple[str, ...] = (),
+         group_seconds: float | None = None) -> Verdict:
     """A-F4 over task groups (one value per group of each argument; gap = MTL - STL). (core) Spearman(CKA, gap)
     > 0 and Spearman(cosine, gap) > 0, bootstrap intervals over groups; one of the two holding = partly.
-    Fewer than `min_groups` groups is refused (PAPERS.md asks for >= 15)."""
+    Fewer than `min_groups` groups is refused (PAPERS.md asks for >= 15). group_seconds: training seconds of one
+    more group (its MTL runs, all seeds) at this profile, for the cost of what would settle a straddling one."""
     n = len(gap)
     if n < min_groups or len(cka) != n or len(cosine) != n:
         raise ValueError(f"A-F4 needs >= {min_groups} groups with cka, cosine and gap each; got "
                          f"{len(cka)}, {len(cosine)}, {n}")
     return decide("A-F4", [
         Condition("Spearman(mean STL-STL CKA, MTL - STL gap)", True, spearman_interval(cka, gap, seed=seed), 0.0,
-                  families=families),
+                  families=families, unit="groups", unit_seconds=group_seconds),
         Condition("Spearman(mean gradient cosine, MTL - STL gap)", True, spearman_interval(cosine, gap, seed=seed), 0.0,
-                  families=families),
+                  families=families, unit="groups", unit_seconds=group_seconds),
     ], partly_if_some_core=True, guards=guards)
 
 
@@ -555,7 +624,7 @@ def advisor(prediction: Sequence[float], gap: Sequence[float], advisor_seconds: 
     share = advisor_seconds / training_seconds
     return decide("ADV", [
         Condition("Spearman(advisor's combined affinity, MTL - STL gap)", True,
-                  spearman_interval(prediction, gap, seed=seed), 0.0, families=families),
+                  spearman_interval(prediction, gap, seed=seed), 0.0, families=families, unit="groups"),
         Condition(f"advisor compute <= {ADVISOR_MAX_COMPUTE:.0%} of training every group", True,
                   holds=share <= ADVISOR_MAX_COMPUTE,
                   detail=f"{advisor_seconds:.0f} s vs {training_seconds:.0f} s = {share:.1%}"),

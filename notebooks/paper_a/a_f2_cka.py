@@ -55,8 +55,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
-from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, dev_guard, family_config,
+from mtlcore import cached_train, record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, dev_guard, family_config, run_seconds,
                                    layer_cka, layer_names)
 
 out = repo_path(results_dir) / "paper_a"
@@ -163,8 +163,11 @@ secondary["original criterion (every layer, pairs resampled)"] = every.verdict
 guards = corpus_guards(base, corpora, seeds, ["stl"])   # the radiology STL models, on test
 guards.append(dev_guard(base, "stl", "contrast", {u: [family_config(base, "stl", contrast_tasks, s) for s in seeds]
                                                   for u in contrast_tasks}))   # the contrast STL models, on dev
+# one more task's cost: its STL models over the seeds (a radiology task's share of its corpus's STL runs)
+task_seconds = float(np.mean([sum(run_seconds(cached_train(family_config(base, "stl", tasks, s))) for s in seeds)
+                              / len(tasks) for tasks in corpora.values()]))
 v = verdicts.a_f2(rad, con, layers, secondary=secondary, guards=guards,
-                 families=tuple(g.key for g in guards))
+                 families=tuple(g.key for g in guards), task_seconds=task_seconds)
 print(v.describe())
 ours = (f"radiology pairs (n={len(rad)}) vs contrast pairs (n={len(con)}), mean CKA per layer: "
         + ", ".join(f"{n} {mean['radiology pair', n]:.2f} vs {mean['contrast pair', n]:.2f}" for n in layers))

@@ -63,11 +63,12 @@ corpora = {c: t for c, t in (("lumbar", lumbar_tasks), ("openi", openi_tasks)) i
 runs = ([("radiology pair", c, family_config(base, "mtl", tasks, s), s) for c, tasks in corpora.items() for s in seeds]
         + [("contrast pair", pair[0].split("/")[1], pair_config(base, pair, s), s) for pair in contrast_pairs
            for s in seeds])
-frames, overhead = [], []
+frames, overhead, seconds = [], [], []
 for kind, corpus, cfg, seed in tqdm(runs, desc="MTL runs"):
     frames.append(gradient_cosines(cfg).assign(kind=kind, corpus=corpus, run=" & ".join(cfg.tasks), seed=seed))
     timing = json.loads((cached_train(cfg).folder / "timing.json").read_text())
     overhead.append(timing.get("diagnostic_seconds", float("nan")) / timing["train_seconds"])
+    seconds.append(timing["train_seconds"])   # with the tracking: what one more seed of these runs costs
 cos = pd.concat(frames, ignore_index=True)
 cos["pair"] = cos.task_i.str.split("/").str[-1] + " & " + cos.task_j.str.split("/").str[-1]
 write_csv(out / "a_f3_gradient_cosines.csv", cos)
@@ -119,7 +120,7 @@ for pair in contrast_pairs:   # the contrast pair models: the GLUE/SentEval task
     contrast_runs.setdefault(pair[1], []).extend(pair_config(base, pair, s) for s in seeds)
 guards.append(dev_guard(base, "mtl pair", "contrast", contrast_runs))
 v = verdicts.a_f3(rad.to_numpy(), con.loc[rad.index].to_numpy(), layers, records, guards=guards,
-                  families=tuple(g.key for g in guards), secondary={
+                  families=tuple(g.key for g in guards), seed_seconds=sum(seconds) / len(seeds), secondary={
     "overall cosine by corpus": ", ".join(f"{k} {c}: {x:+.3f}" for (k, c), x in by_corpus.items()),
     "tracking cost": f"{100 * max(overhead):.0f}% of a run's training time at most (every {gradient_every} steps)"})
 print(v.describe())

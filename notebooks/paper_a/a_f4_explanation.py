@@ -57,9 +57,10 @@ import pandas as pd
 import seaborn as sns
 from mtlcore.progress import tqdm
 
-from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
+from mtlcore import cached_train, record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, family_guards, gradient_cosines,
-                                   group_gap, group_scores, layer_cka, pair_config, reference_rows, run_cosines)
+                                   group_gap, group_scores, layer_cka, pair_config, reference_rows, run_cosines,
+                                   run_seconds)
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
@@ -73,7 +74,7 @@ if unknown:
 print(f"{len(groups)} task groups: " + ", ".join(f"{k}: {sum(g[0] == k for g in groups)}" for k in dict(groups)))
 
 feats = corpus_features(base, corpora, contrast_tasks, sorted(set(seeds) | set(pair_seeds)), mtl=False)
-rows, group_test, step0_only = [], [], 0
+rows, group_test, step0_only, group_seconds = [], [], 0, []
 for kind, group in tqdm(groups, desc="task groups"):
     corpus = corpus_of[group[0]]
     cka = np.mean([layer_cka(feats[group[0], s, corpus], feats[group[1], s, corpus], diagonal=True).mean()
@@ -81,6 +82,7 @@ for kind, group in tqdm(groups, desc="task groups"):
     for s in pair_seeds:
         gaps = group_gap(base, group, {t: corpora[corpus_of[t]] for t in group if t in corpus_of}, s)
         recorded = gradient_cosines(pair_config(base, group, s))
+        group_seconds.append(run_seconds(cached_train(pair_config(base, group, s)), diagnostics=True))
         g, n = run_cosines(recorded)                                        # step-0 records left out
         if n == 0:  # a run too short to record after step 0: its step-0 cosine, counted in a secondary line
             g, step0_only = recorded, step0_only + 1
@@ -108,8 +110,10 @@ for corpus, tasks in corpora.items():
     refs = reference_rows(base, [t for t in tasks if t in part.index], progress=False)
     guards += family_guards(pd.DataFrame({"family": "group mtl", "task": part.index, "test": part.to_numpy()}),
                             refs, corpus)
+# one more group's cost: its MTL runs over the pair seeds, with the cosines they record (its tasks' STL models
+# are assumed trained already)
 v = verdicts.a_f4(groups_table.cka, groups_table.cosine, groups_table.gap, guards=guards,
-                  families=tuple(g.key for g in guards))
+                  families=tuple(g.key for g in guards), group_seconds=sum(group_seconds) / len(groups))
 radiology = groups_table[groups_table.kind != "contrast pair"]
 secondary = {"mean gap by kind (points)": ", ".join(f"{k}: {x:+.2f}" for k, x in
                                                     groups_table.groupby("kind", sort=False).gap.mean().items()),

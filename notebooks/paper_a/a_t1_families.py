@@ -45,7 +45,7 @@ import seaborn as sns
 
 from mtlcore import record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.papers.paper_a import (base_config, efficiency, family_guards, family_scores, paired_differences,
-                                   reference_rows, summary_table)
+                                   reference_rows, seconds_per_seed, summary_table)
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
@@ -107,7 +107,8 @@ for corpus, tasks in corpora.items():
     diffs = paired_differences(scores[scores.corpus == corpus], "mtl", "stl")
     e = eff.set_index("corpus").loc[corpus]
     used = [g for g in guards[corpus] if g.family in ("stl", "mtl")]
-    parts.append(verdicts.a_t1(diffs.to_numpy(), e.throughput_ratio, int(e.k), e.parameter_ratio, corpus, used))
+    parts.append(verdicts.a_t1(diffs.to_numpy(), e.throughput_ratio, int(e.k), e.parameter_ratio, corpus, used,
+                               family_seconds=seconds_per_seed(scores[scores.corpus == corpus])))
 a_t1 = verdicts.combine("A-T1", parts)
 print(a_t1.describe())
 gaps = {c: paired_differences(scores[scores.corpus == c], "mtl", "stl").mean(axis=1) for c in corpora}
@@ -130,7 +131,8 @@ for corpus in adapter_corpora:
     mtl_ad = paired_differences(part, "mtl+adapters", "stl").mean(axis=1)
     used = [g for g in guards[corpus] if g.family in ("stl", "stl+adapters", "mtl")]
     a0_parts.append(verdicts.a0_t1(stl_gap.to_numpy(), ad_gap.to_numpy(), secondary={
-        "MTL + adapters - STL (points)": str(verdicts.t_interval(mtl_ad.to_numpy()))}, corpus=corpus, guards=used))
+        "MTL + adapters - STL (points)": str(verdicts.t_interval(mtl_ad.to_numpy()))}, corpus=corpus, guards=used,
+        family_seconds=seconds_per_seed(part)))
 if a0_parts:
     a0 = verdicts.combine("A0-T1", a0_parts)
     print(a0.describe())

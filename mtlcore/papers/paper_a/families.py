@@ -90,6 +90,20 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
     return pd.DataFrame(rows)
 
 
+def seconds_per_seed(scores: pd.DataFrame) -> dict[str, float]:
+    """Per family of a `family_scores` table: the training seconds of one seed (the family's run over all its
+    tasks), mean over seeds: what one more seed costs at this profile (verdicts' cost of settling an interval)."""
+    runs = scores.drop_duplicates(["family", "seed"])
+    return {f: float(v) for f, v in runs.groupby("family").train_seconds.mean().items()}
+
+
+def run_seconds(result, diagnostics: bool = False) -> float:
+    """A cached run's training seconds (timing.json), without the diagnostics recorded during it (gradient
+    cosines) unless `diagnostics`; NaN when it has no timing."""
+    timing = _timing(result.folder)
+    return timing.get("train_seconds", float("nan")) - (0 if diagnostics else timing.get("diagnostic_seconds", 0))
+
+
 def _timing(folder) -> dict:
     import json
 
