@@ -287,6 +287,17 @@ def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path, capsys):
     assert "started good (log: " in out and "logs/good.log)" in out
 
 
+def test_kernels_talk_over_unix_sockets_where_the_runtime_folder_leaves_room(monkeypatch):
+    """IPC kernels (no TCP port, no ipykernel warning about unencrypted TCP) unless a socket's path would pass
+    the 107-byte limit of Unix socket names; the notebooks of the other tests here run through them."""
+    from mtlcore.reporting.pipeline import _kernel_manager_class
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", "/tmp/" + "r" * 53)     # 58 bytes + "/kernel-<uuid>-ipc-1" (50) > 107
+    assert _kernel_manager_class()().transport == "tcp"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", "/tmp/" + "r" * 52)     # 57 + 50 = 107
+    assert _kernel_manager_class()().transport == "ipc"
+
+
 def test_set_thread_vars_sets_each_variable_and_keeps_the_users_on_request():
     from mtlcore.machine import THREAD_VARS, set_thread_vars
 

@@ -159,7 +159,7 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
         os.environ.update(env)  # inherited by the kernel
         try:
             pm.execute_notebook(_shown(out), _shown(out), parameters=params, cwd=str(REPO_ROOT), progress_bar=False,
-                                log_output=True, kernel_name="python3")
+                                log_output=True, kernel_name="python3", kernel_manager_class=_kernel_manager_class())
         finally:
             logger.removeHandler(handler)
             handler.close()
@@ -180,6 +180,27 @@ def run_notebook(source: Path, profile: Profile, results: Path, force: bool = Fa
 # The kernel's figures go into the executed notebook (the Makefile's MPLBACKEND=Agg, meant for scripts, would
 # reach the kernel and leave every figure cell without its image).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def _kernel_manager_class():
+    """The notebooks' kernels talk over local Unix sockets (IPC) where the Jupyter runtime folder's path leaves
+    room for a socket name (at most 107 bytes): no TCP port is opened, and ipykernel 7's "running over TCP
+    without encryption" warning is not printed for every notebook. Elsewhere, jupyter_client's TCP default."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    # a socket is <runtime>/kernel-<36-character uuid>-ipc-<n>, n a one-digit channel number
+    if os.name != "posix" or len(os.fsencode(jupyter_runtime_dir())) > 107 - len("/kernel--ipc-0") - 36:
+        return AsyncKernelManager
+
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _ipc(self) -> str:
+            return "ipc"
+
+    return IPCKernelManager
 
 
 def _shown(path: Path) -> str:
