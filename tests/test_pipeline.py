@@ -289,13 +289,26 @@ def test_parallel_jobs_isolate_failures_and_share_threads(tmp_path, capsys):
 
 def test_kernels_talk_over_unix_sockets_where_the_runtime_folder_leaves_room(monkeypatch):
     """IPC kernels (no TCP port, no ipykernel warning about unencrypted TCP) unless a socket's path would pass
-    the 107-byte limit of Unix socket names; the notebooks of the other tests here run through them."""
+    the 107-byte limit of Unix socket names; each kernel's sockets are named after its own connection file in
+    the runtime folder (two kernels never share a name). The notebooks of the other tests here run through them."""
     from mtlcore.reporting.pipeline import _kernel_manager_class
 
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", "/tmp/" + "r" * 53)     # 58 bytes + "/kernel-<uuid>-ipc-1" (50) > 107
     assert _kernel_manager_class()().transport == "tcp"
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", "/tmp/" + "r" * 52)     # 57 + 50 = 107
-    assert _kernel_manager_class()().transport == "ipc"
+    import shutil
+    import tempfile
+
+    runtime = tempfile.mkdtemp(prefix="rt", dir="/tmp")     # short: pytest's tmp_path may pass the limit
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", runtime)
+    one, two = _kernel_manager_class()(), _kernel_manager_class()()
+    assert one.transport == "ipc" and one.ip != two.ip
+    one.write_connection_file()
+    try:
+        assert one.ip.startswith(f"{runtime}/kernel-") and one.ip.endswith("-ipc") and len(one.ip) + 2 <= 107
+        assert one.connection_file == one.ip[:-len("-ipc")] + ".json"
+    finally:
+        one.cleanup_connection_file()
+        shutil.rmtree(runtime)
 
 
 def test_set_thread_vars_sets_each_variable_and_keeps_the_users_on_request():

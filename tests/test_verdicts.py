@@ -426,13 +426,17 @@ def test_an_inconclusive_verdict_says_how_far_and_what_would_settle_it_at_what_c
     assert "of training" not in v.a_t1(wide, 5.5, 6, 0.17).reason            # no cost known: none claimed
     spear = v.Condition("rho", True, v.Interval(0.1, -0.2, 0.5, 16, "bootstrap"), 0.0, unit="groups",
                         unit_seconds=120.0)
-    # gap 0.1, the half toward the threshold 0.3: 16 x 3^2 = 144 groups, 128 more at 2 min each
-    assert ("~144 groups if the interval narrows as 1/sqrt(n) (128 more groups, about 4.3 h of training"
+    # gap 0.1, the half toward the threshold 0.3: at 16 x 3^2 = 144 groups the interval touches 0; 145 are past it
+    assert ("~145 groups if the interval narrows as 1/sqrt(n) (129 more groups, about 4.3 h of training"
             in v.decide("X", [spear]).reason)
     below = v.Condition("rho", True, v.Interval(-0.1, -0.4, 0.1, 16, "bootstrap"), 0.0, unit="groups")
-    assert "~64 groups" in v.decide("X", [below]).reason                    # 16 x (0.2 / 0.1)^2: settles as fails
+    assert "~65 groups" in v.decide("X", [below]).reason                    # 16 x (0.2 / 0.1)^2 + 1: settles as fails
     few = v.count_over_seeds("count", True, np.ones((3, 4)), 3, list("abcd"))
     few.unit_seconds = 420.0
     reason = v.decide("X", [few]).reason
     assert "fewer than 5 seeds (3) (2 more seeds, about 14 min of training at this profile at 7 min per seed" in reason
     assert [v.duration(s) for s in (40, 600, 5400, 12600)] == ["40 s", "10 min", "1.5 h", "3.5 h"]
+    few.blocked = "models did not learn: x/stl; " + few.blocked                 # more seeds cannot fix that
+    assert "more seeds" not in v.decide("X", [few]).reason
+    fixed = v.count_condition("2 of 3 pairs", True, [v.Interval(1, -0.5, 1.5, 3, "bootstrap")] * 3, 0.0, 2)
+    assert v.decide("X", [fixed]).verdict == "inconclusive" and "1/sqrt" not in v.decide("X", [fixed]).reason                     # a count of fixed items: no unit count

@@ -185,12 +185,19 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 def _kernel_manager_class():
     """The notebooks' kernels talk over local Unix sockets (IPC) where the Jupyter runtime folder's path leaves
     room for a socket name (at most 107 bytes): no TCP port is opened, and ipykernel 7's "running over TCP
-    without encryption" warning is not printed for every notebook. Elsewhere, jupyter_client's TCP default."""
+    without encryption" warning is not printed for every notebook. Elsewhere, jupyter_client's TCP default.
+
+    Each kernel gets its own connection file in the runtime folder, so its sockets are named after it
+    (<runtime>/kernel-<uuid>-ipc-<n>): without one, jupyter_client names them kernel-ipc-<n> in the working
+    directory, where two kernels starting at once (--jobs 2) would pick the same names."""
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.paths import jupyter_runtime_dir
 
+    runtime = jupyter_runtime_dir()
     # a socket is <runtime>/kernel-<36-character uuid>-ipc-<n>, n a one-digit channel number
-    if os.name != "posix" or len(os.fsencode(jupyter_runtime_dir())) > 107 - len("/kernel--ipc-0") - 36:
+    if os.name != "posix" or len(os.fsencode(runtime)) > 107 - len("/kernel--ipc-0") - 36:
         return AsyncKernelManager
 
     from traitlets import default
@@ -199,6 +206,11 @@ def _kernel_manager_class():
         @default("transport")
         def _ipc(self) -> str:
             return "ipc"
+
+        @default("connection_file")
+        def _own_connection_file(self) -> str:
+            os.makedirs(runtime, exist_ok=True)
+            return os.path.join(runtime, f"kernel-{uuid.uuid4()}.json")
 
     return IPCKernelManager
 

@@ -247,8 +247,11 @@ def decide(item: str, conditions: list[Condition], secondary: dict[str, str] | N
         verdict, reason = "not reproduced", f"core condition(s) {_names(failed)} fail"
     elif blocked:
         verdict = "inconclusive"
+        # too few seeds: how many more and their cost (not when the models did not learn: seeds cannot fix that)
         reason = "; ".join(f"{c.name}: {c.blocked}" + (f" ({_more_units(c, c.min_units)})" if c.interval is not None
-                                                       and c.interval.n < c.min_units else "") for c in blocked)
+                                                       and c.interval.n < c.min_units
+                                                       and "did not learn" not in c.blocked else "")
+                           for c in blocked)
         if any("did not learn" in c.blocked for c in blocked):
             reason = f"models did not learn - {reason}"
     elif straddle:
@@ -296,19 +299,24 @@ def _settle(c: Condition) -> str:
         if iv.n < 2:
             return "at least 2 seeds (one seed gives no interval)"
         n = seeds_to_settle(iv, c.threshold)
-        return f"~{n} seeds ({_more_units(c, n)})" if n else "more than 1000 seeds (its mean is too close to the threshold)"
+        return (f"~{n} {c.units} ({_more_units(c, n)})" if n
+                else f"more than 1000 {c.units} (its mean is too close to the threshold)")
     if iv.method == "count" and _SETTLE in c.detail:
         return c.detail.split(_SETTLE)[1]
     if iv.method == "count bootstrap":
         cost = (f"; each seed about {duration(c.unit_seconds)} of training at this profile"
-                if c.unit_seconds is not None else "")
+                if c.unit_seconds is not None and math.isfinite(c.unit_seconds) else "")
         return (f"more seeds (its count interval over {iv.n} seeds spans {iv.low:g}..{iv.high:g} around "
                 f"{c.threshold:g}){cost}")
+    if iv.method not in ("bootstrap", "task bootstrap"):
+        return ""
     gap = iv.estimate - c.threshold
     half = (iv.estimate - iv.low) if gap > 0 else (iv.high - iv.estimate)
     if not (math.isfinite(gap) and math.isfinite(half)) or gap == 0 or iv.n < 2:
         return ""
-    n = math.ceil(round(iv.n * (half / abs(gap)) ** 2, 9))   # (rounded: 16 x (0.3 / 0.1)^2 is 144, not 145)
+    # the smallest n whose half-width half * sqrt(n0 / n) is below the gap, strictly (as seeds_to_settle); rounded
+    # first so that 16 x (0.3 / 0.1)^2 is 144 and not 144.00000000000003
+    n = math.floor(round(iv.n * (half / abs(gap)) ** 2, 9)) + 1
     if n > 1000 * iv.n:
         return f"more than {1000 * iv.n} {c.units} (its estimate is too close to the threshold)"
     return f"~{n} {c.units} if the interval narrows as 1/sqrt(n) ({_more_units(c, n)})"
@@ -480,7 +488,7 @@ def a_f1(notes: int, processed: int, micro_f1: Interval, secondary: dict[str, st
         Condition("presence micro-F1 >= 0.80", True, holds=micro_f1.estimate >= 0.80, detail=f"micro-F1 {micro_f1}",
                   families=families),
         Condition("presence micro-F1, bootstrap over notes: low end", True, micro_f1, 0.70, inclusive=True,
-                  families=families),
+                  families=families, unit="notes"),
     ], secondary, guards=guards)
 
 
@@ -834,5 +842,5 @@ def b_t1(clean_auc_gains: np.ndarray, secondary: dict[str, str] | None = None) -
         raise ValueError(f"B-T1: gains must be (pairs x seeds), got shape {g.shape}")
     return decide("B-T1", [
         _fact(">= 20 random task pairs", g.shape[0] >= 20, f"{g.shape[0]} pairs x {g.shape[1]} seeds"),
-        Condition("SVD weights - uniform, clean-task AUC", True, t_interval(g.ravel()), 0.0),
+        Condition("SVD weights - uniform, clean-task AUC", True, t_interval(g.ravel()), 0.0, unit="pair x seed units"),
     ], secondary)

@@ -163,9 +163,11 @@ secondary["original criterion (every layer, pairs resampled)"] = every.verdict
 guards = corpus_guards(base, corpora, seeds, ["stl"])   # the radiology STL models, on test
 guards.append(dev_guard(base, "stl", "contrast", {u: [family_config(base, "stl", contrast_tasks, s) for s in seeds]
                                                   for u in contrast_tasks}))   # the contrast STL models, on dev
-# one more task's cost: its STL models over the seeds (a radiology task's share of its corpus's STL runs)
-task_seconds = float(np.mean([sum(run_seconds(cached_train(family_config(base, "stl", tasks, s))) for s in seeds)
-                              / len(tasks) for tasks in corpora.values()]))
+# one more task's cost: its STL models over the seeds, as the mean over the tasks the bootstrap resamples
+# (radiology and contrast: their STL runs' seconds over all seeds / their number of tasks)
+stl_runs = [*corpora.values(), contrast_tasks]
+task_seconds = (sum(run_seconds(cached_train(family_config(base, "stl", tasks, s)), diagnostics=True)
+                    for tasks in stl_runs for s in seeds) / sum(len(tasks) for tasks in stl_runs))
 v = verdicts.a_f2(rad, con, layers, secondary=secondary, guards=guards,
                  families=tuple(g.key for g in guards), task_seconds=task_seconds)
 print(v.describe())

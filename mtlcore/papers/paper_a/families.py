@@ -67,7 +67,9 @@ def pair_config(base: TrainConfig, tasks: Sequence[str], seed: int) -> TrainConf
 def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
                   families: Sequence[str] = tuple(FAMILIES), progress: bool = True) -> pd.DataFrame:
     """Long table: family, seed, task, dev and test score (the task's metric, e.g. macro-F1), parameters
-    (total and trainable, summed over a family's models) and training seconds (without diagnostics)."""
+    (total and trainable, summed over a family's models), training seconds without the diagnostics recorded
+    during training (gradient cosines: `train_seconds`, the efficiency table's) and with them (`run_seconds`, what
+    the run cost)."""
     from ...progress import tqdm
 
     from ...reporting.cache import cached_train
@@ -86,15 +88,17 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
                          "test": m["test"]["tasks"][task]["score"], "parameters": m["parameters"],
                          "trainable": m.get("trainable_parameters", m["parameters"]),
                          # training time without the diagnostics (gradient cosines) recorded during it
-                         "train_seconds": timing.get("train_seconds", float("nan")) - timing.get("diagnostic_seconds", 0)})
+                         "train_seconds": timing.get("train_seconds", float("nan")) - timing.get("diagnostic_seconds", 0),
+                         "run_seconds": timing.get("train_seconds", float("nan"))})
     return pd.DataFrame(rows)
 
 
 def seconds_per_seed(scores: pd.DataFrame) -> dict[str, float]:
     """Per family of a `family_scores` table: the training seconds of one seed (the family's run over all its
-    tasks), mean over seeds: what one more seed costs at this profile (verdicts' cost of settling an interval)."""
+    tasks, with the diagnostics it records), mean over seeds: what one more seed costs at this profile (verdicts'
+    cost of settling an interval)."""
     runs = scores.drop_duplicates(["family", "seed"])
-    return {f: float(v) for f, v in runs.groupby("family").train_seconds.mean().items()}
+    return {f: float(v) for f, v in runs.groupby("family").run_seconds.mean().items()}
 
 
 def run_seconds(result, diagnostics: bool = False) -> float:
