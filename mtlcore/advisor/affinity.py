@@ -38,6 +38,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..reporting.cache import run_seconds  # noqa: F401 (also the validation notebook's)
+
 SIGNALS = ("lookahead", "gradient_cosine", "cka", "covariance")
 MARKER = "affinity.json"   # every advisor folder has it (what --overwrite may replace)
 
@@ -198,18 +200,6 @@ def advise(tasks: Sequence[str], max_groups: int | None = None, probe_examples: 
                 "signal_seconds": round(signal_seconds, 1), "probe_config": stl.to_dict()}
     return Advice(tasks, signals, combined, used, [[tasks[i] for i in g] for g in idx], score, method, dev,
                   time.perf_counter() - t0, settings)
-
-
-def run_seconds(folder) -> float:
-    """The training seconds a (cached) run folder recorded (`timing.json`), without the time its gradient-cosine
-    diagnostics took (A-F4's runs record them; training a model does not need them); 0 when absent."""
-    import json
-
-    path = Path(folder) / "timing.json"
-    if not path.is_file():
-        return 0.0
-    timing = json.loads(path.read_text())
-    return float(timing.get("train_seconds", 0.0)) - float(timing.get("diagnostic_seconds", 0.0))
 
 
 def figure(advice: Advice):

@@ -240,3 +240,13 @@ def cached_result(kind: str, params: dict, compute, tasks: Sequence[str] = (), e
         result = compute()
         atomic_write_json(path, result)
         return result
+
+
+def run_seconds(folder, diagnostics: bool = False, missing: float = 0.0) -> float:
+    """The training seconds a (cached) run folder recorded (`timing.json`), without the time its gradient-cosine
+    diagnostics took (training a model does not need them) unless `diagnostics`; `missing` when it has none."""
+    path = Path(folder) / "timing.json"
+    if not path.is_file():
+        return missing
+    timing = json.loads(path.read_text())
+    return float(timing.get("train_seconds", 0.0)) - (0.0 if diagnostics else float(timing.get("diagnostic_seconds", 0.0)))

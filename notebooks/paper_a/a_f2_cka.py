@@ -56,8 +56,9 @@ import pandas as pd
 import seaborn as sns
 
 from mtlcore import cached_train, record_claim, repo_path, save_figure, verdicts, write_csv
-from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, dev_guard, family_config, run_seconds,
+from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, dev_guard, family_config,
                                    layer_cka, layer_names)
+from mtlcore.reporting.cache import run_seconds
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
@@ -166,7 +167,7 @@ guards.append(dev_guard(base, "stl", "contrast", {u: [family_config(base, "stl",
 # one more task's cost: its STL models over the seeds, as the mean over the tasks the bootstrap resamples
 # (radiology and contrast: their STL runs' seconds over all seeds / their number of tasks)
 stl_runs = [*corpora.values(), contrast_tasks]
-task_seconds = (sum(run_seconds(cached_train(family_config(base, "stl", tasks, s)), diagnostics=True)
+task_seconds = (sum(run_seconds(cached_train(family_config(base, "stl", tasks, s)).folder, True, float("nan"))
                     for tasks in stl_runs for s in seeds) / sum(len(tasks) for tasks in stl_runs))
 v = verdicts.a_f2(rad, con, layers, secondary=secondary, guards=guards,
                  families=tuple(g.key for g in guards), task_seconds=task_seconds)

@@ -59,8 +59,8 @@ from mtlcore.progress import tqdm
 
 from mtlcore import cached_train, record_claim, repo_path, save_figure, verdicts, write_csv
 from mtlcore.papers.paper_a import (base_config, corpus_features, corpus_guards, family_guards, gradient_cosines,
-                                   group_gap, group_scores, layer_cka, pair_config, reference_rows, run_cosines,
-                                   run_seconds)
+                                   group_gap, group_scores, layer_cka, pair_config, reference_rows, run_cosines)
+from mtlcore.reporting.cache import run_seconds
 
 out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
@@ -82,7 +82,7 @@ for kind, group in tqdm(groups, desc="task groups"):
     for s in pair_seeds:
         gaps = group_gap(base, group, {t: corpora[corpus_of[t]] for t in group if t in corpus_of}, s)
         recorded = gradient_cosines(pair_config(base, group, s))
-        group_seconds.append(run_seconds(cached_train(pair_config(base, group, s)), diagnostics=True))
+        group_seconds.append(run_seconds(cached_train(pair_config(base, group, s)).folder, True, float("nan")))
         g, n = run_cosines(recorded)                                        # step-0 records left out
         if n == 0:  # a run too short to record after step 0: its step-0 cosine, counted in a secondary line
             g, step0_only = recorded, step0_only + 1

@@ -6,7 +6,7 @@
 - `pipeline`: the report -> level -> prediction pipeline on whole notes and its presence micro-F1 (A-F1).
 """
 from .families import (CHECKPOINTED, FAMILIES, base_config, corpus_guards, dev_guard, efficiency, family_config, family_guards, family_scores,
-                       pair_config, paired_differences, reference_rows, run_seconds, seconds_per_seed, summary_table)
+                       pair_config, paired_differences, reference_rows, seconds_per_seed, summary_table)
 from .pipeline import notes_of, per_pathology_f1, pipeline_table, presence_micro_f1
 from .probes import (corpus_features, gradient_cosines, group_gap, group_scores, layer_cka, layer_names,
                      representations, run_cosines)
@@ -15,5 +15,5 @@ __all__ = ["CHECKPOINTED", "FAMILIES", "base_config", "corpus_guards", "dev_guar
            "family_config", "family_guards", "family_scores", "gradient_cosines", "group_gap", "group_scores",
            "layer_cka", "layer_names",
            "notes_of", "pair_config", "paired_differences", "per_pathology_f1", "pipeline_table",
-           "presence_micro_f1", "reference_rows", "representations", "run_cosines", "run_seconds", "seconds_per_seed",
+           "presence_micro_f1", "reference_rows", "representations", "run_cosines", "seconds_per_seed",
            "summary_table"]

@@ -101,13 +101,6 @@ def seconds_per_seed(scores: pd.DataFrame) -> dict[str, float]:
     return {f: float(v) for f, v in runs.groupby("family").run_seconds.mean().items()}
 
 
-def run_seconds(result, diagnostics: bool = False) -> float:
-    """A cached run's training seconds (timing.json), without the diagnostics recorded during it (gradient
-    cosines) unless `diagnostics`; NaN when it has no timing."""
-    timing = _timing(result.folder)
-    return timing.get("train_seconds", float("nan")) - (0 if diagnostics else timing.get("diagnostic_seconds", 0))
-
-
 def _timing(folder) -> dict:
     import json
 
