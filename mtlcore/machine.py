@@ -27,6 +27,20 @@ def machine_memory_gb() -> float:
         return float("inf")
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo; else what `platform` knows; '' when neither says)."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def thread_share(jobs: int, cores: int | None = None) -> int:
     """Threads per worker when `jobs` run at once on `cores` cores (at least 1)."""
     return max(1, (cores or machine_cores()) // jobs)

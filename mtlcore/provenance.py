@@ -38,8 +38,15 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance() -> dict:
+    """Commit, versions and machine. `cpu_capability` is the instruction set torch's CPU kernels dispatch to
+    (AVX2, AVX512, ...): the element-wise kernels (softmax, layer norm, GELU) round differently on each, so a
+    training run repeats bit for bit on the same capability and thread count, and moves within seed noise across
+    machines that differ in it (docs/usage.md, "Same seed, same numbers")."""
     import torch
+
+    from .machine import cpu_name
 
     return {"git_commit": git_commit(), "python": platform.python_version(), "platform": platform.platform(),
             "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            "cpu": cpu_name(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "threads": torch.get_num_threads(), "packages": package_versions()}

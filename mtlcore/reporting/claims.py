@@ -39,7 +39,7 @@ def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, chec
     """Write `<results_dir>/claims/<item>.json`: the paper's claim, what we measured, the checks and the verdict.
 
     verdict: a `mtlcore.reporting.verdicts.Verdict` (the PAPERS.md criterion); else the verdict follows `checks`."""
-    from ..provenance import git_commit, package_versions
+    from ..provenance import provenance
 
     if verdict is not None:
         decided = verdict.to_dict()
@@ -54,7 +54,8 @@ def record_claim(results_dir: str | Path, item: str, paper: str, ours: str, chec
     entry = {"item": item, "paper": paper, "ours": ours, "checks": {k: bool(v) for k, v in checks.items()},
              "verdict": verdict.verdict if verdict is not None else _verdict(checks), **extra,
              "artefacts": artefacts or [], "notebook": os.environ.get("MTLCORE_NOTEBOOK"),
-             "provenance": {"git_commit": git_commit(), "packages": package_versions()}}
+             "provenance": {k: v for k, v in provenance().items()
+                            if k in ("git_commit", "device", "cpu", "cpu_capability", "threads", "packages")}}
     atomic_write_json(repo_path(results_dir) / "claims" / f"{item}.json", entry)
     return Claim(entry)
 

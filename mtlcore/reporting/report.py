@@ -150,7 +150,8 @@ def _environment(results: Path, profile) -> dict:
     prov = summary.get("provenance") or provenance()
     ran = sum(r.get("seconds", 0) for r in summary.get("notebooks", []) if r.get("status") == "ok")
     return {"profile": getattr(profile, "name", str(profile)), "seeds": getattr(profile, "seeds", None),
-            "device": prov.get("device"), "git commit": prov.get("git_commit"), "python": prov.get("python"),
+            "device": prov.get("device"),
+            "cpu": " ".join(str(prov[k]) for k in ("cpu", "cpu_capability") if prov.get(k)), "git commit": prov.get("git_commit"), "python": prov.get("python"),
             "packages": prov.get("packages", {}), "notebooks": summary.get("notebooks", []),
             "wall time of this run (s)": summary.get("seconds"), "notebook time executed (s)": round(ran, 1)}
 
@@ -179,7 +180,7 @@ def render_markdown(results: Path, profile) -> str:
         out += [""] + [f"![{a}]({a})" if a.endswith(".png") else f"- [{a}]({a})" for a in c.get("artefacts", [])]
         out += [f"- missing: {a} (listed by the notebook, not in the results folder)" for a in c.get("missing", [])]
     out += ["", "## Environment", "", f"- profile: {env['profile']}, seeds: {env['seeds']}",
-            f"- device: {env['device']}; python {env['python']}; git {env['git commit']}",
+            f"- device: {env['device']}" + (f" (CPU {env['cpu']})" if env['cpu'] else "") + f"; python {env['python']}; git {env['git commit']}",
             "- packages: " + ", ".join(f"{k} {v}" for k, v in env["packages"].items()),
             f"- wall time of the last pipeline run: {env['wall time of this run (s)']} s "
             f"(notebooks executed in it: {env['notebook time executed (s)']} s)", "",
@@ -236,7 +237,7 @@ Understanding and Improving Information Transfer in Multi-Task Learning (ICLR 20
 <table><tr><th>item</th><th>what</th><th>paper</th><th>ours</th><th>verdict</th></tr>{table}</table>
 {''.join(sections)}
 <section id="environment"><h2>Environment</h2><ul><li>profile: {e(env['profile'])}, seeds: {e(str(env['seeds']))}</li>
-<li>device: {e(str(env['device']))}; python {e(str(env['python']))}; git {e(str(env['git commit']))}</li>
+<li>device: {e(str(env['device']))}{e(f" (CPU {env['cpu']})" if env['cpu'] else "")}; python {e(str(env['python']))}; git {e(str(env['git commit']))}</li>
 <li>packages: {packages}</li><li>wall time of the last pipeline run: {env['wall time of this run (s)']} s
 (notebooks executed in it: {env['notebook time executed (s)']} s)</li></ul>
 <table><tr><th>notebook</th><th>status</th><th>seconds</th><th>error</th></tr>{nb_rows}</table></section>
