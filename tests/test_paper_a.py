@@ -49,6 +49,22 @@ def test_family_configs_keep_checkpoints_only_where_cka_needs_them(base):
         family_config(base, "mtl+lora", TASKS, 0)
 
 
+def test_family_train_gives_one_family_its_own_fields_and_no_other(base):
+    own = {"stl+adapters": {"head_lr": 3e-3}, "mtl+adapters": {"head_lr": 3e-3}}
+    for family in ("stl+adapters", "mtl+adapters"):
+        cfg = family_config(base.replace(adapter_lr=1e-3), family, TASKS, 4, own)
+        plain = family_config(base.replace(adapter_lr=1e-3), family, TASKS, 4)
+        assert cfg.head_lr == 3e-3 and cfg.replace(head_lr=plain.head_lr) == plain   # only the named field moved
+    for family in ("stl", "mtl"):                                                       # the others: untouched
+        assert family_config(base, family, TASKS, 4, own) == family_config(base, family, TASKS, 4)
+    with pytest.raises(ValueError, match="unknown family"):
+        family_config(base, "stl", TASKS, 0, {"stl+lora": {"head_lr": 1e-3}})
+    with pytest.raises(ValueError, match=r"family_train\['stl'\].*unknown field"):
+        family_config(base, "stl", TASKS, 0, {"stl": {"head_rate": 1e-3}})
+    with pytest.raises(ValueError, match="set by the family"):
+        family_config(base, "stl", TASKS, 0, {"stl": {"mode": "mtl"}})
+
+
 def test_layer_cka_is_one_on_itself_and_matches_its_diagonal():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(3, 50, 8)), rng.normal(size=(3, 50, 6))

@@ -37,6 +37,7 @@ openi_tasks = ["radiology/openi/opacity", "radiology/openi/cardiomegaly"]
 adapter_corpora = ["lumbar"]      # corpora on which the adapter families (A0-T1) are trained
 efficiency_texts = 64             # reports timed for the inference comparison
 gradient_every = 1                # MTL runs record task-gradient cosines every N steps (A-F3 reads them)
+family_train = {}                 # TrainConfig fields one family alone gets, e.g. {"stl+adapters": {"head_lr": 1e-3}}
 
 # %%
 import matplotlib.pyplot as plt
@@ -51,7 +52,8 @@ out = repo_path(results_dir) / "paper_a"
 base = base_config(train, gradient_every)
 corpora = {c: t for c, t in (("lumbar", lumbar_tasks), ("openi", openi_tasks)) if t}   # a profile may leave one out
 scores = pd.concat([family_scores(base, tasks, seeds,
-                                  ["stl", "mtl"] + (["stl+adapters", "mtl+adapters"] if c in adapter_corpora else []))
+                                  ["stl", "mtl"] + (["stl+adapters", "mtl+adapters"] if c in adapter_corpora else []),
+                                  family_train=family_train)
                     .assign(corpus=c) for c, tasks in corpora.items()], ignore_index=True)
 # reference rows on the same training examples: majority floor, TF-IDF + LR, frozen-encoder linear probe
 refs = pd.concat([reference_rows(base, tasks).assign(corpus=c) for c, tasks in corpora.items()], ignore_index=True)

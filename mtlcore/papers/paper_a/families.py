@@ -6,7 +6,9 @@
     refs = reference_rows(base, LUMBAR)                         # majority floor, TF-IDF, frozen-encoder probe
     guards = family_guards(scores, refs, "lumbar")              # PAPERS.md's learned-model guard per family
 
-Families (same encoder, same data, same epochs and learning rates per model):
+Families (same encoder, same data, same epochs and learning rates per model, except where a profile gives a
+family its own TrainConfig fields, `family_train`: the cpu profile's adapter families train their heads at a
+learning rate chosen for them on dev):
 - `stl`: one fine-tuned encoder + head per task;
 - `stl+adapters`: frozen encoder, a bottleneck adapter set (Houlsby et al. 2019) and a head per task;
 - `mtl`: one shared encoder, a head per task, one encoder pass per report for tasks sharing inputs;
@@ -20,7 +22,7 @@ Model and epoch are selected on dev; the scores compared are on test.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,15 +48,28 @@ def base_config(train: dict, gradient_every: int = 0) -> TrainConfig:
                                  source="train parameters")
 
 
-def family_config(base: TrainConfig, family: str, tasks: Sequence[str], seed: int) -> TrainConfig:
-    """`base` with the family's fields, the tasks and the seed. Adapters train at `adapter_lr`; the families
+def family_config(base: TrainConfig, family: str, tasks: Sequence[str], seed: int,
+                  family_train: Mapping[str, Mapping[str, Any]] | None = None) -> TrainConfig:
+    """`base` with the family's fields, the tasks and the seed, then `family_train[family]` (TrainConfig fields
+    this family alone gets, e.g. {"stl+adapters": {"head_lr": 1e-3}}). Adapters train at `adapter_lr`; the families
     without adapters drop it (unused there), so their configs, and cache keys, do not depend on it."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
+    unknown = sorted(set(family_train or {}) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"family_train: unknown famil{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
+                         f"known: {sorted(FAMILIES)}")
+    own = dict((family_train or {}).get(family) or {})
+    clash = sorted(set(own) & {"tasks", "seed", "mode", "adapter", *FAMILIES[family]})
+    if clash:
+        raise ValueError(f"family_train[{family!r}]: {clash} are set by the family, the tasks and the seed")
     fields = FAMILIES[family]
     adapter_lr = base.adapter_lr if fields.get("adapter") else None
-    return base.replace(tasks=list(tasks), seed=seed, save_checkpoint=family in CHECKPOINTED, adapter_lr=adapter_lr,
-                        **fields)
+    cfg = base.replace(tasks=list(tasks), seed=seed, save_checkpoint=family in CHECKPOINTED, adapter_lr=adapter_lr,
+                       **fields)
+    if not own:
+        return cfg
+    return TrainConfig.from_dict({**cfg.to_dict(), **own}, source=f"family_train[{family!r}]")
 
 
 def pair_config(base: TrainConfig, tasks: Sequence[str], seed: int) -> TrainConfig:
@@ -65,11 +80,12 @@ def pair_config(base: TrainConfig, tasks: Sequence[str], seed: int) -> TrainConf
 
 
 def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
-                  families: Sequence[str] = tuple(FAMILIES), progress: bool = True) -> pd.DataFrame:
+                  families: Sequence[str] = tuple(FAMILIES), progress: bool = True,
+                  family_train: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
     """Long table: family, seed, task, dev and test score (the task's metric, e.g. macro-F1), parameters
     (total and trainable, summed over a family's models), training seconds without the diagnostics recorded
     during training (gradient cosines: `train_seconds`, the efficiency table's) and with them (`run_seconds`, what
-    the run cost)."""
+    the run cost). `family_train`: per-family TrainConfig fields (`family_config`)."""
     from ...progress import tqdm
 
     from ...reporting.cache import cached_train
@@ -77,7 +93,7 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
     rows = []
     runs = [(f, s) for f in families for s in seeds]
     for family, seed in tqdm(runs, desc="trainings", disable=not progress):
-        cfg = family_config(base, family, tasks, seed)
+        cfg = family_config(base, family, tasks, seed, family_train)
         result = cached_train(cfg)
         m = result.metrics
         if "test" not in m:
