@@ -38,7 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..reporting.cache import run_seconds  # noqa: F401 (also the validation notebook's)
+from ..reporting.cache import run_seconds
 
 SIGNALS = ("lookahead", "gradient_cosine", "cka", "covariance")
 MARKER = "affinity.json"   # every advisor folder has it (what --overwrite may replace)

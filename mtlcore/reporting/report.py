@@ -151,8 +151,8 @@ def _environment(results: Path, profile) -> dict:
     ran = sum(r.get("seconds", 0) for r in summary.get("notebooks", []) if r.get("status") == "ok")
     return {"profile": getattr(profile, "name", str(profile)), "seeds": getattr(profile, "seeds", None),
             "device": prov.get("device"),
-            "cpu": ", ".join([str(prov["cpu"])] * bool(prov.get("cpu")) + [f"torch CPU kernels {prov['cpu_capability']}"]
-                             * bool(prov.get("cpu_capability"))), "git commit": prov.get("git_commit"), "python": prov.get("python"),
+            "cpu": ", ".join(filter(None, [prov.get("cpu"), prov.get("cpu_capability")
+                                           and f"torch CPU kernels {prov['cpu_capability']}"])), "git commit": prov.get("git_commit"), "python": prov.get("python"),
             "packages": prov.get("packages", {}), "notebooks": summary.get("notebooks", []),
             "wall time of this run (s)": summary.get("seconds"), "notebook time executed (s)": round(ran, 1)}
 

@@ -60,7 +60,7 @@ def family_config(base: TrainConfig, family: str, tasks: Sequence[str], seed: in
         raise ValueError(f"family_train: unknown famil{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
                          f"known: {sorted(FAMILIES)}")
     own = dict((family_train or {}).get(family) or {})
-    clash = sorted(set(own) & {"tasks", "seed", "mode", "adapter", *FAMILIES[family]})
+    clash = sorted(set(own) & {"tasks", "seed", "mode", "adapter"})   # what FAMILIES and the arguments set
     if clash:
         raise ValueError(f"family_train[{family!r}]: {clash} are set by the family, the tasks and the seed")
     fields = FAMILIES[family]
@@ -88,7 +88,7 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
     the run cost). `family_train`: per-family TrainConfig fields (`family_config`)."""
     from ...progress import tqdm
 
-    from ...reporting.cache import cached_train
+    from ...reporting.cache import cached_train, run_seconds
 
     rows = []
     runs = [(f, s) for f in families for s in seeds]
@@ -98,14 +98,13 @@ def family_scores(base: TrainConfig, tasks: Sequence[str], seeds: Sequence[int],
         m = result.metrics
         if "test" not in m:
             raise ValueError(f"tasks {list(tasks)} have no test split; Paper A tables report test scores")
-        timing = _timing(result.folder)
+        seconds, with_diagnostics = (run_seconds(result.folder, d, float("nan")) for d in (False, True))
         for task in tasks:
             rows.append({"family": family, "seed": seed, "task": task, "dev": m["tasks"][task]["score"],
                          "test": m["test"]["tasks"][task]["score"], "parameters": m["parameters"],
                          "trainable": m.get("trainable_parameters", m["parameters"]),
                          # training time without the diagnostics (gradient cosines) recorded during it
-                         "train_seconds": timing.get("train_seconds", float("nan")) - timing.get("diagnostic_seconds", 0),
-                         "run_seconds": timing.get("train_seconds", float("nan"))})
+                         "train_seconds": seconds, "run_seconds": with_diagnostics})
     return pd.DataFrame(rows)
 
 
@@ -115,13 +114,6 @@ def seconds_per_seed(scores: pd.DataFrame) -> dict[str, float]:
     cost of settling an interval)."""
     runs = scores.drop_duplicates(["family", "seed"])
     return {f: float(v) for f, v in runs.groupby("family").run_seconds.mean().items()}
-
-
-def _timing(folder) -> dict:
-    import json
-
-    path = None if folder is None else folder / "timing.json"
-    return json.loads(path.read_text()) if path is not None and path.is_file() else {}
 
 
 def paired_differences(scores: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.DataFrame:
